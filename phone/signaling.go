@@ -1,0 +1,102 @@
+package phone
+
+import (
+	"context"
+
+	"switchboard/audio"
+)
+
+// Signaler is a signalling backend: plain SIP (phone/sip) or, later,
+// SIP over WebSocket with WebRTC media. The Phone drives it; it never changes
+// call state itself but reports what happened through callbacks.
+type Signaler interface {
+	// Register keeps acct registered until ctx ends, then unregisters
+	// (expires=0 on our own Contact) within a bounded time and returns. Every
+	// status change goes to report. It retries on its own with backoff.
+	Register(ctx context.Context, acct Account, password string, report func(RegStatus)) error
+	// Dial starts an outbound call and returns at once; progress arrives
+	// through h. Cancelling ctx before the answer sends CANCEL.
+	Dial(ctx context.Context, req DialRequest, h SessionHandler) (Session, error)
+	// SetIncoming installs the function called for every new inbound call.
+	// It returns the handler for that session's later events; it must not block.
+	SetIncoming(func(in Incoming) SessionHandler)
+	// Listen reports the direct-IP address inbound calls reach, e.g. "sip:127.0.0.1:5060".
+	Listen() string
+}
+
+// DialRequest is an outbound call to place.
+type DialRequest struct {
+	Account  *Account // nil: direct IP call from the listening address
+	Password string
+	Target   string // URI or number as the user typed it (already normalised)
+	Audio    AudioPair
+}
+
+// AudioPair is what a session reads from (microphone side) and writes to
+// (speaker side), in any format: the session adapts rates.
+type AudioPair struct {
+	Source audio.Source
+	Sink   audio.Sink
+}
+
+// Incoming describes a new inbound call.
+type Incoming struct {
+	Session   Session
+	AccountID string // "" for direct-IP
+	From      string // URI
+	FromName  string
+	// AutoAnswerAfter is >= 0 when the INVITE asks for auto-answer
+	// (Call-Info answer-after / Alert-Info), else -1.
+	AutoAnswerAfter int
+}
+
+// SessionEventKind names what a Session reports.
+type SessionEventKind int
+
+// Session event kinds.
+const (
+	SessProgress   SessionEventKind = iota + 1 // 18x; EarlyMedia says whether it had SDP
+	SessAnswered                               // media is up (either side answered)
+	SessRemoteHold                             // far end put us on hold (Hold field)
+	SessDTMF                                   // digit received (RFC 4733 or INFO)
+	SessEnded                                  // terminal: Cause and Reason set
+	SessMessage                                // in-dialog MESSAGE text
+)
+
+// SessionEvent is one report from a Session.
+type SessionEvent struct {
+	Kind       SessionEventKind
+	Code       int
+	Reason     string
+	Cause      EndCause
+	EarlyMedia bool
+	Hold       bool
+	Digit      rune
+	Codec      string
+	Text       string
+}
+
+// SessionHandler receives a session's events. It must not block.
+type SessionHandler func(SessionEvent)
+
+// Session is one call leg in a signalling backend. Methods that talk to the
+// network take a context and may block until the far end answers them.
+type Session interface {
+	// Answer sends 200 OK with our SDP answer and starts media.
+	Answer(ctx context.Context, a AudioPair) error
+	// Reject refuses an inbound call with code (486 busy, 603 decline).
+	Reject(ctx context.Context, code int) error
+	// Hangup sends CANCEL before the answer, BYE after it.
+	Hangup(ctx context.Context) error
+	// Hold re-INVITEs with sendonly (on) or sendrecv (off).
+	Hold(ctx context.Context, on bool) error
+	// SendDTMF sends digits as RFC 4733 events, or SIP INFO when the far end
+	// did not negotiate telephone-event or info is true.
+	SendDTMF(ctx context.Context, digits string, info bool) error
+	// SetAudio swaps what the call reads and writes (mute, hold, device change).
+	SetAudio(a AudioPair)
+	// Stats returns media figures.
+	Stats() CallStats
+	// SIPCallID is the dialog's Call-ID, for logs and traces.
+	SIPCallID() string
+}

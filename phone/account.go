@@ -191,7 +191,11 @@ func (u URI) String() string {
 	if u.User != "" {
 		s += u.User + "@"
 	}
-	s += u.Host
+	if strings.Contains(u.Host, ":") {
+		s += "[" + u.Host + "]"
+	} else {
+		s += u.Host
+	}
 	if u.Port != 0 {
 		s += fmt.Sprintf(":%d", u.Port)
 	}

@@ -85,6 +85,7 @@ func New(cfg Config) *Phone {
 		inbox: make(chan func(), 256), subs: map[chan Event]struct{}{},
 		accounts: map[string]*account{}, calls: map[CallID]*call{},
 	}
+	p.snap.Listen = cfg.Signaler.Listen()
 	// Inbound calls may arrive before Run; they wait in the inbox.
 	cfg.Signaler.SetIncoming(p.onIncoming)
 	return p
@@ -94,9 +95,6 @@ func New(cfg Config) *Phone {
 // and unregistering accounts (bounded by a few seconds).
 func (p *Phone) Run(ctx context.Context) error {
 	p.ctx = ctx
-	p.mu.Lock()
-	p.snap.Listen = p.cfg.Signaler.Listen()
-	p.mu.Unlock()
 	var statsC <-chan time.Time
 	if p.cfg.StatsEvery > 0 {
 		t := time.NewTicker(p.cfg.StatsEvery)

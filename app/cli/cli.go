@@ -1,0 +1,337 @@
+// Package cli is Switchboard's headless front end for automation, support
+// scripts and tests. It reads line commands on stdin and writes one JSON
+// object per line on stdout, each with an "event" field. The interface is
+// stable and documented in the README and in Usage.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard/phone"
+)
+
+// Usage is printed by --help.
+const Usage = `usage: switchboard cli [flags]
+
+Runs the phone core without a window. Without --aor it works in direct-IP
+mode: it listens on --listen and calls sip:user@host:port addresses.
+
+Flags:
+  --aor URI            account address, e.g. sip:alice@example.com
+  --auth-user NAME     digest user name (default: the AOR user)
+  --registrar URI      registrar (default: the AOR domain)
+  --proxy URI          outbound proxy
+  --transport T        udp, tcp or tls (default udp)
+  --ca FILE            extra CA certificate (PEM) to trust for TLS
+  --expiry SECONDS     registration lifetime to ask for (default 600)
+  --listen HOST:PORT   local SIP address (default 127.0.0.1:5060; port 0 = any)
+  --mic-wav FILE       send this 16-bit PCM WAV (any rate), looped, instead of the microphone
+  --record-wav FILE    write the audio we receive to this WAV file (8 kHz mono)
+  --null-audio         no sound card: silence in, audio discarded
+  --auto-answer        answer every incoming call at once
+  --stats SECONDS      emit a "stats" event per call this often (default 0: off)
+  --trace              log SIP messages (Authorization redacted) to stderr
+  --keepalive SECONDS  keep-alive period towards the registrar (default 25)
+
+The password comes from $SWITCHBOARD_PASSWORD, else from the system keyring.
+
+Commands on stdin (the optional last word is a call id when several calls exist):
+  dial URI | answer | decline | busy | hangup | hold | unhold | mute | unmute |
+  dtmf DIGITS | info DIGITS (DTMF by SIP INFO) | stats | quit
+
+Events on stdout, one JSON object per line:
+  registering, registered, reg_failed {reason}, unregistered, incoming {call, from},
+  dialing {call}, ringing {call}, answered {call, codec}, held, resumed, remote_hold {hold},
+  dtmf {call, digit}, ended {call, cause, reason}, stats {call, ...}, message, error {message}
+"quit" unregisters and exits 0.
+`
+
+// Options are the parsed flags.
+type Options struct {
+	AOR, AuthUser, Registrar, Proxy, Transport, CAFile string
+	Expiry                                             int
+	Listen, MicWAV, RecordWAV                          string
+	NullAudio, AutoAnswer, Trace                       bool
+	StatsEvery, KeepAlive                              int
+}
+
+// Parse reads cli flags. It returns flag.ErrHelp for --help.
+func Parse(args []string, stderr io.Writer) (Options, error) {
+	var o Options
+	fs := flag.NewFlagSet("switchboard cli", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, Usage) }
+	fs.StringVar(&o.AOR, "aor", "", "")
+	fs.StringVar(&o.AuthUser, "auth-user", "", "")
+	fs.StringVar(&o.Registrar, "registrar", "", "")
+	fs.StringVar(&o.Proxy, "proxy", "", "")
+	fs.StringVar(&o.Transport, "transport", "udp", "")
+	fs.StringVar(&o.CAFile, "ca", "", "")
+	fs.IntVar(&o.Expiry, "expiry", 0, "")
+	fs.StringVar(&o.Listen, "listen", "127.0.0.1:5060", "")
+	fs.StringVar(&o.MicWAV, "mic-wav", "", "")
+	fs.StringVar(&o.RecordWAV, "record-wav", "", "")
+	fs.BoolVar(&o.NullAudio, "null-audio", false, "")
+	fs.BoolVar(&o.AutoAnswer, "auto-answer", false, "")
+	fs.BoolVar(&o.Trace, "trace", false, "")
+	fs.IntVar(&o.StatsEvery, "stats", 0, "")
+	fs.IntVar(&o.KeepAlive, "keepalive", 0, "")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	return o, nil
+}
+
+// Account turns the flags into an account, or nil in direct-IP mode.
+func (o Options) Account() (*phone.Account, error) {
+	if o.AOR == "" {
+		return nil, nil
+	}
+	a := phone.Account{ID: "cli", AOR: o.AOR, AuthUser: o.AuthUser, Registrar: o.Registrar,
+		OutboundProxy: o.Proxy, Transport: phone.Transport(strings.ToLower(o.Transport)), CAFile: o.CAFile,
+		Expiry: time.Duration(o.Expiry) * time.Second, Enabled: true}
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Core is what the cli drives: the phone core's commands.
+type Core interface {
+	Subscribe(ctx context.Context) (phone.Snapshot, <-chan phone.Event)
+	SetAccount(acct phone.Account, password string) error
+	RemoveAccount(id string) error
+	Dial(accountID, target string) (phone.CallID, error)
+	Answer(id phone.CallID) error
+	Decline(id phone.CallID, busy bool) error
+	Hangup(id phone.CallID) error
+	Hold(id phone.CallID) error
+	Resume(id phone.CallID) error
+	Mute(id phone.CallID, on bool) error
+	SendDTMF(id phone.CallID, digits string, info bool) error
+	CallStats(id phone.CallID) (phone.CallStats, error)
+}
+
+// Writer prints events as JSON lines; safe for concurrent use.
+type Writer struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+// NewWriter returns a Writer on w.
+func NewWriter(w io.Writer) *Writer { return &Writer{enc: json.NewEncoder(w)} }
+
+// Emit writes one event object.
+func (w *Writer) Emit(kind string, fields map[string]any) {
+	m := map[string]any{"event": kind}
+	for k, v := range fields {
+		m[k] = v
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_ = w.enc.Encode(m)
+}
+
+// EventFields renders a core Event for the cli.
+func EventFields(ev phone.Event) map[string]any {
+	f := map[string]any{}
+	if c := ev.Call; c != nil {
+		f["call"] = string(c.ID)
+		f["state"] = c.State.String()
+		if c.Peer != "" {
+			f["peer"] = c.Peer
+		}
+		switch ev.Kind {
+		case phone.EvAnswered:
+			f["codec"] = c.Codec
+		case phone.EvEnded:
+			f["cause"] = string(c.Cause)
+			f["reason"] = c.Reason
+		case phone.EvRemoteHold:
+			f["hold"] = c.RemoteHold
+		case phone.EvIncoming:
+			f["from"] = c.Peer
+			if c.PeerName != "" {
+				f["name"] = c.PeerName
+			}
+		case phone.EvRinging:
+			f["early_media"] = c.EarlyMedia
+		case phone.EvMuted:
+			f["muted"] = c.Muted
+		}
+	}
+	if r := ev.Reg; r != nil {
+		f["account"] = r.AccountID
+		f["reason"] = r.Reason
+		if r.Code != 0 {
+			f["code"] = r.Code
+		}
+		if !r.Expires.IsZero() {
+			f["expires_in"] = int(time.Until(r.Expires).Seconds() + 0.5)
+		}
+	}
+	if ev.Digit != "" {
+		f["digit"] = ev.Digit
+	}
+	if ev.Message != "" {
+		f["message"] = ev.Message
+	}
+	if s := ev.Stats; s != nil {
+		statsFields(f, *s)
+	}
+	return f
+}
+
+func statsFields(f map[string]any, s phone.CallStats) {
+	f["codec"] = s.Codec
+	f["packets_sent"] = s.PacketsSent
+	f["packets_received"] = s.PacketsReceived
+	f["packets_lost"] = s.PacketsLost
+	f["jitter_ms"] = s.JitterMs
+	f["remote"] = s.RemoteAddr
+}
+
+// Run drives core from in until quit, EOF or ctx end. acct may be nil
+// (direct IP). It returns nil on quit.
+func Run(ctx context.Context, core Core, acct *phone.Account, password string, in io.Reader, out *Writer, log *slog.Logger) error {
+	subCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, events := core.Subscribe(subCtx)
+	var evDone sync.WaitGroup
+	evDone.Add(1)
+	go func() {
+		defer evDone.Done()
+		for ev := range events {
+			out.Emit(string(ev.Kind), EventFields(ev))
+		}
+	}()
+	accountID := ""
+	if acct != nil {
+		accountID = acct.ID
+		if err := core.SetAccount(*acct, password); err != nil {
+			out.Emit("error", map[string]any{"message": err.Error()})
+			return err
+		}
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-subCtx.Done():
+				return
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		evDone.Wait()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case line, ok := <-lines:
+			if !ok {
+				return nil // EOF: the caller stops the core
+			}
+			quit, err := command(core, accountID, line, out)
+			if err != nil {
+				out.Emit("error", map[string]any{"message": err.Error()})
+			}
+			if quit {
+				return nil
+			}
+		}
+	}
+}
+
+// command executes one stdin line.
+func command(core Core, accountID, line string, out *Writer) (quit bool, err error) {
+	w := strings.Fields(line)
+	if len(w) == 0 {
+		return false, nil
+	}
+	verb, args := strings.ToLower(w[0]), w[1:]
+	id := func(max int) phone.CallID {
+		if len(args) > max {
+			return phone.CallID(args[len(args)-1])
+		}
+		return ""
+	}
+	switch verb {
+	case "quit", "exit":
+		return true, nil
+	case "dial", "call":
+		if len(args) != 1 {
+			return false, errors.New("usage: dial URI")
+		}
+		cid, err := core.Dial(accountID, args[0])
+		if err != nil {
+			return false, fmt.Errorf("dial %s: %w", args[0], err)
+		}
+		_ = cid
+		return false, nil
+	case "answer":
+		return false, core.Answer(id(0))
+	case "decline":
+		return false, core.Decline(id(0), false)
+	case "busy":
+		return false, core.Decline(id(0), true)
+	case "hangup", "bye":
+		return false, core.Hangup(id(0))
+	case "hold":
+		return false, core.Hold(id(0))
+	case "unhold", "resume":
+		return false, core.Resume(id(0))
+	case "mute":
+		return false, core.Mute(id(0), true)
+	case "unmute":
+		return false, core.Mute(id(0), false)
+	case "dtmf", "info":
+		if len(args) < 1 {
+			return false, fmt.Errorf("usage: %s DIGITS [call]", verb)
+		}
+		return false, core.SendDTMF(id(1), args[0], verb == "info")
+	case "stats":
+		st, err := core.CallStats(id(0))
+		if err != nil {
+			return false, err
+		}
+		f := map[string]any{}
+		statsFields(f, st)
+		out.Emit("stats", f)
+		return false, nil
+	}
+	return false, fmt.Errorf("unknown command %q (try: dial, answer, decline, hangup, hold, unhold, mute, unmute, dtmf, quit)", verb)
+}
+
+// Password returns the account password from $SWITCHBOARD_PASSWORD, else
+// from lookup (the keyring), else "".
+func Password(accountID string, lookup func(string) (string, error)) string {
+	if pw, ok := os.LookupEnv("SWITCHBOARD_PASSWORD"); ok {
+		return pw
+	}
+	if lookup != nil {
+		if pw, err := lookup(accountID); err == nil {
+			return pw
+		}
+	}
+	return ""
+}

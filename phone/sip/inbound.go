@@ -1,0 +1,243 @@
+package sip
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"switchboard/phone"
+	"switchboard/phone/media"
+)
+
+func (s *Signaler) remember(c *session) {
+	s.mu.Lock()
+	s.sessions[c.callID] = c
+	s.mu.Unlock()
+}
+
+func (s *Signaler) forget(callID string) {
+	s.mu.Lock()
+	delete(s.sessions, callID)
+	s.mu.Unlock()
+}
+
+func (s *Signaler) lookup(req *sip.Request) *session {
+	if req.CallID() == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[req.CallID().Value()]
+}
+
+func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, body []byte, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, body)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+// routes installs the request handlers on the server of a UA.
+func (s *Signaler) routes(srv *sipgo.Server) {
+	srv.OnInvite(s.onInvite)
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		if c := s.lookup(req); c != nil && c.server != nil {
+			_ = c.server.ReadAck(req, tx)
+		}
+	})
+	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+		// sipgo matches CANCEL to the INVITE transaction and answers it; if it
+		// reaches us there was no matching transaction.
+		respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+	})
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		c := s.lookup(req)
+		if c == nil {
+			respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+			return
+		}
+		respond(tx, req, 200, "OK", nil)
+		c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseNormal, Reason: "remote hangup"})
+	})
+	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		respond(tx, req, 200, "OK", nil, sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp"))
+	})
+	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		c := s.lookup(req)
+		if c == nil {
+			respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+			return
+		}
+		respond(tx, req, 200, "OK", nil)
+		ct := ""
+		if h := req.ContentType(); h != nil {
+			ct = strings.ToLower(h.Value())
+		}
+		if strings.HasPrefix(ct, "application/dtmf") {
+			if d, ok := parseDTMFRelay(req.Body()); ok {
+				c.emit(phone.SessionEvent{Kind: phone.SessDTMF, Digit: d})
+			}
+		}
+	})
+	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		if _, ok := s.fromTrusted(req); !ok {
+			respond(tx, req, 403, "Forbidden", nil)
+			return
+		}
+		respond(tx, req, 200, "OK", nil)
+		if c := s.lookup(req); c != nil {
+			c.emit(phone.SessionEvent{Kind: phone.SessMessage, Text: string(req.Body())})
+		}
+	})
+	for _, m := range []sip.RequestMethod{sip.NOTIFY, sip.UPDATE} {
+		srv.OnRequest(m, func(req *sip.Request, tx sip.ServerTransaction) {
+			if c := s.lookup(req); c == nil {
+				if _, ok := s.fromTrusted(req); !ok {
+					respond(tx, req, 403, "Forbidden", nil)
+					return
+				}
+			}
+			if m == sip.UPDATE && len(req.Body()) > 0 {
+				if c := s.lookup(req); c != nil {
+					if ans, err := c.media.UpdateRemote(req.Body()); err == nil {
+						respond(tx, req, 200, "OK", ans, sip.NewHeader("Content-Type", "application/sdp"))
+						return
+					}
+				}
+			}
+			respond(tx, req, 200, "OK", nil)
+		})
+	}
+	srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		respond(tx, req, 405, "Method Not Allowed", nil, sip.NewHeader("Allow", allowed))
+	})
+}
+
+// onInvite handles new calls and re-INVITEs.
+func (s *Signaler) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil {
+		if tag, _ := to.Params.Get("tag"); tag != "" {
+			s.onReInvite(req, tx)
+			return
+		}
+	}
+	accountID, ok := s.fromTrusted(req)
+	if !ok {
+		s.log.Warn("refused INVITE from an address that is not our registrar", "source", req.Source())
+		respond(tx, req, 403, "Forbidden", nil)
+		return
+	}
+	s.mu.Lock()
+	onIncoming := s.onIncoming
+	s.mu.Unlock()
+	if onIncoming == nil {
+		respond(tx, req, 480, "Temporarily Unavailable", nil)
+		return
+	}
+	if len(req.Body()) == 0 {
+		// Late offer (INVITE without SDP) is not supported yet.
+		respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 switchboard "offer required"`))
+		return
+	}
+	c := &session{sig: s, callID: req.CallID().Value(), ready: make(chan struct{}), settled: make(chan struct{})}
+	if err := c.newMedia(context.Background(), sourceHost(req)); err != nil {
+		s.log.Error("media for inbound call", "err", err)
+		respond(tx, req, 500, "Server Internal Error", nil)
+		return
+	}
+	// Check the offer now so a bad SDP is refused before ringing.
+	if err := c.media.CheckOffer(req.Body()); err != nil {
+		c.media.Close()
+		respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 switchboard "`+strings.ReplaceAll(err.Error(), `"`, `'`)+`"`))
+		return
+	}
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "switchboard", Host: s.localIPFor(sourceHost(req)), Port: int(s.listen.Port())}}
+	if req.Transport() != "UDP" {
+		contact.Address.UriParams = sip.NewParams()
+		contact.Address.UriParams.Add("transport", strings.ToLower(req.Transport()))
+	}
+	client := s.client
+	if req.Transport() != "UDP" {
+		client = s.stream
+	}
+	dua := &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	dlg, err := dua.ReadInvite(req, tx)
+	if err != nil {
+		c.media.Close()
+		respond(tx, req, 400, "Bad Request", nil)
+		return
+	}
+	c.server = dlg
+	s.remember(c)
+	from := req.From()
+	in := phone.Incoming{Session: c, AccountID: accountID, AutoAnswerAfter: answerAfter(req)}
+	if from != nil {
+		in.FromName = from.DisplayName
+		u := from.Address
+		in.From = (&sip.Uri{Scheme: u.Scheme, User: u.User, Host: u.Host, Port: u.Port}).String()
+	}
+	h := onIncoming(in)
+	c.mu.Lock()
+	c.handler = h
+	c.mu.Unlock()
+	close(c.ready)
+	_ = dlg.Respond(100, "Trying", nil)
+	_ = dlg.Respond(180, "Ringing", nil)
+	// sipgo ends the INVITE transaction when this handler returns, so stay
+	// here until we have sent a final response or the caller cancelled.
+	select {
+	case <-c.settled:
+	case <-dlg.Context().Done():
+		c.emit(phone.SessionEvent{Kind: phone.SessEnded, Code: 487, Cause: phone.CauseCancelled, Reason: "caller cancelled"})
+	case <-time.After(3 * time.Minute):
+		_ = dlg.Respond(480, "Temporarily Unavailable", nil)
+		c.emit(phone.SessionEvent{Kind: phone.SessEnded, Code: 480, Cause: phone.CauseMissed, Reason: "not answered"})
+	}
+}
+
+func sourceHost(req *sip.Request) string {
+	h, _, _ := strings.Cut(req.Source(), ":")
+	if strings.HasPrefix(req.Source(), "[") {
+		h = strings.Trim(strings.SplitN(req.Source(), "]", 2)[0], "[")
+	}
+	return h
+}
+
+// onReInvite answers a re-INVITE in an existing dialog (hold, resume,
+// session refresh, codec change).
+func (s *Signaler) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.lookup(req)
+	if c == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	body := req.Body()
+	if len(body) == 0 {
+		// Offer-less re-INVITE: offer our current SDP in the 200.
+		offer, err := c.media.Reoffer(c.media.LocalDirection())
+		if err != nil {
+			respond(tx, req, 500, "Server Internal Error", nil)
+			return
+		}
+		respond(tx, req, 200, "OK", offer, sip.NewHeader("Content-Type", "application/sdp"), s.contactFor(req))
+		return
+	}
+	answer, err := c.media.UpdateRemote(body)
+	if err != nil {
+		respond(tx, req, 488, "Not Acceptable Here", nil)
+		return
+	}
+	respond(tx, req, 200, "OK", answer, sip.NewHeader("Content-Type", "application/sdp"), s.contactFor(req))
+	dir := c.media.RemoteDirection()
+	hold := dir == media.SendOnly || dir == media.Inactive
+	c.emit(phone.SessionEvent{Kind: phone.SessRemoteHold, Hold: hold})
+}
+
+func (s *Signaler) contactFor(req *sip.Request) sip.Header {
+	c := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "switchboard", Host: s.localIPFor(sourceHost(req)), Port: int(s.listen.Port())}}
+	return c
+}

@@ -1,0 +1,57 @@
+package ui
+
+import (
+	"context"
+
+	"switchboard/phone"
+)
+
+// Controller is what the UI needs from the phone: the subset of
+// *phone.Phone's methods it calls, plus EchoTest, which the composition root
+// provides. Every method returns quickly (phone commands only enqueue);
+// EchoTest blocks until ctx ends or the test fails, so the UI runs it on a
+// goroutine of its own.
+type Controller interface {
+	// Subscribe returns the current Snapshot and then every Event until ctx ends.
+	Subscribe(ctx context.Context) (phone.Snapshot, <-chan phone.Event)
+	// Snapshot returns the current state.
+	Snapshot() phone.Snapshot
+	// Dial calls target from accountID ("" = direct IP).
+	Dial(accountID, target string) (phone.CallID, error)
+	// Answer answers an incoming call.
+	Answer(id phone.CallID) error
+	// Decline refuses an incoming call (603, or 486 when busy).
+	Decline(id phone.CallID, busy bool) error
+	// Hangup ends a call in any state.
+	Hangup(id phone.CallID) error
+	// Hold puts a call on hold.
+	Hold(id phone.CallID) error
+	// Resume takes a call off hold.
+	Resume(id phone.CallID) error
+	// Mute stops (on) or restarts sending the microphone.
+	Mute(id phone.CallID, on bool) error
+	// SendDTMF sends digits on an active call.
+	SendDTMF(id phone.CallID, digits string, info bool) error
+	// SetAccount adds or replaces an account and (re)registers it.
+	SetAccount(acct phone.Account, password string) error
+	// RemoveAccount unregisters and forgets an account.
+	RemoveAccount(id string) error
+	// EchoTest plays the microphone back through the speaker (locally or via
+	// an echo service) until ctx ends; it returns nil when cancelled.
+	EchoTest(ctx context.Context) error
+}
+
+var _ interface {
+	Subscribe(ctx context.Context) (phone.Snapshot, <-chan phone.Event)
+	Snapshot() phone.Snapshot
+	Dial(accountID, target string) (phone.CallID, error)
+	Answer(id phone.CallID) error
+	Decline(id phone.CallID, busy bool) error
+	Hangup(id phone.CallID) error
+	Hold(id phone.CallID) error
+	Resume(id phone.CallID) error
+	Mute(id phone.CallID, on bool) error
+	SendDTMF(id phone.CallID, digits string, info bool) error
+	SetAccount(acct phone.Account, password string) error
+	RemoveAccount(id string) error
+} = (*phone.Phone)(nil) // *phone.Phone must keep satisfying Controller minus EchoTest

@@ -1,0 +1,476 @@
+// Package ui is Switchboard's Fyne user interface: the main window (account
+// status, dial field and dialpad, one card per call, the incoming-call
+// overlay, echo test) and the account settings dialog.
+//
+// It talks to the phone only through the consumer-side Controller interface
+// and renders phone.Snapshot values through a pure presenter (Present). It
+// imports fyne.io/fyne/v2 (never fyne.io/fyne/v2/app), phone for its types,
+// app for settings and secrets, and assets; never phone/sip, audio/device,
+// malgo or go-keyring. Only bridge.go calls fyne.Do.
+package ui
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"switchboard/app"
+	"switchboard/phone"
+)
+
+// UI is the main window's controller. Create it with New and start it with
+// Start; all its methods run on the Fyne goroutine.
+type UI struct {
+	win     fyne.Window
+	ctl     Controller
+	st      *app.Settings
+	secrets app.SecretStore
+	save    func(app.Settings)
+
+	// ctx is the UI's own lifetime (set by Start); background work the UI
+	// starts (echo test, keyring) ends with it.
+	ctx   context.Context
+	posts chan func()
+	now   func() time.Time
+	// rendered is a test hook run after each bridge batch.
+	rendered func()
+	// stopped is closed when the bridge goroutine has returned.
+	stopped chan struct{}
+
+	vm   ViewModel
+	from string // chosen DialFrom ID; "" direct IP
+	// fromChosen is set once the agent picks an identity by hand.
+	fromChosen bool
+
+	banner     *widget.Label
+	root       *fyne.Container
+	top        *fyne.Container
+	accountBox *fyne.Container
+	directIP   *widget.Label
+	fromSelect *widget.Select
+	entry      *dialEntry
+	callBtn    *widget.Button
+	recentBtn  *widget.Button
+	echoBtn    *widget.Button
+	echoStop   context.CancelFunc
+	dialpad    *fyne.Container
+	callsBox   *fyne.Container
+	cards      map[phone.CallID]*callCard
+	notice     *widget.Label
+	incoming   *incomingOverlay
+}
+
+// New builds the main window's content into win and renders the phone's
+// current state. st is the settings the UI edits (only on the Fyne
+// goroutine); save persists a copy after each change and must not block.
+// secrets is only used off the Fyne goroutine.
+func New(win fyne.Window, ctl Controller, st *app.Settings, secrets app.SecretStore, save func(app.Settings)) *UI {
+	if st == nil {
+		st = &app.Settings{}
+	}
+	if save == nil {
+		save = func(app.Settings) {}
+	}
+	u := &UI{
+		win: win, ctl: ctl, st: st, secrets: secrets, save: save,
+		ctx: context.Background(), posts: make(chan func(), 16),
+		now: time.Now, rendered: func() {}, stopped: make(chan struct{}), cards: map[phone.CallID]*callCard{},
+	}
+	win.SetContent(u.build())
+	win.Canvas().SetOnTypedRune(u.typedRune)
+	win.Canvas().SetOnTypedKey(u.typedKey)
+	win.SetCloseIntercept(u.requestClose)
+	u.render(ctl.Snapshot())
+	win.Canvas().Focus(u.entry)
+	return u
+}
+
+// SetBanner shows a lasting notice at the top of the window (for example
+// that passwords are kept for this run only); "" hides it.
+func (u *UI) SetBanner(text string) {
+	u.banner.SetText(text)
+	if text == "" {
+		u.banner.Hide()
+	} else {
+		u.banner.Show()
+	}
+}
+
+// requestClose asks before closing the window over calls in progress.
+func (u *UI) requestClose() {
+	n := len(u.vm.Calls)
+	if n == 0 {
+		u.win.Close()
+		return
+	}
+	msg := "Hang up the call in progress and quit?"
+	if n > 1 {
+		msg = "Hang up " + strconv.Itoa(n) + " calls in progress and quit?"
+	}
+	dialog.ShowConfirm("Quit Switchboard", msg, func(ok bool) {
+		if ok {
+			u.win.Close()
+		}
+	}, u.win)
+}
+
+// Notify shows a transient message in the status line at the bottom.
+func (u *UI) Notify(text string) { u.notice.SetText(text) }
+
+func (u *UI) build() fyne.CanvasObject {
+	u.banner = widget.NewLabel("")
+	u.banner.Importance = widget.WarningImportance
+	u.banner.Wrapping = fyne.TextWrapWord
+	u.banner.Hide()
+
+	title := widget.NewLabelWithStyle("Switchboard", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	u.echoBtn = widget.NewButtonWithIcon("Echo test", theme.MediaPlayIcon(), u.toggleEcho)
+	accountsBtn := widget.NewButtonWithIcon("Accounts", theme.SettingsIcon(), u.showAccounts)
+	header := container.NewBorder(nil, nil, title, container.NewHBox(u.echoBtn, accountsBtn))
+
+	u.accountBox = container.NewVBox()
+	u.directIP = widget.NewLabel("")
+	u.directIP.Hide()
+
+	u.fromSelect = widget.NewSelect(nil, func(label string) {
+		for _, o := range u.vm.DialFrom {
+			if o.Label == label {
+				if o.ID != u.from {
+					u.fromChosen = true
+				}
+				u.from = o.ID
+			}
+		}
+	})
+	u.fromSelect.PlaceHolder = "Call from…"
+
+	u.entry = newDialEntry()
+	u.entry.SetPlaceHolder("Number or sip: address")
+	u.entry.onEnter = u.enter
+	u.entry.onEscape = u.escape
+	u.callBtn = widget.NewButtonWithIcon("Call", theme.MailForwardIcon(), u.dial)
+	u.callBtn.Importance = widget.SuccessImportance
+	u.recentBtn = widget.NewButtonWithIcon("", theme.HistoryIcon(), u.showRecent)
+	dialRow := container.NewBorder(nil, nil, u.recentBtn, u.callBtn, u.entry)
+
+	u.dialpad = newDialpad(u.pressKey)
+
+	u.callsBox = container.NewVBox()
+	u.notice = widget.NewLabel("")
+	u.notice.Wrapping = fyne.TextWrapWord
+
+	u.incoming = newIncomingOverlay(u.win.Canvas(), u.answer, u.decline)
+
+	u.top = container.NewVBox(u.banner, header, u.accountBox, u.directIP,
+		widget.NewSeparator(), u.fromSelect, dialRow, u.dialpad, widget.NewSeparator())
+	u.root = container.NewBorder(u.top, u.notice, nil, nil, container.NewVScroll(u.callsBox))
+	return u.root
+}
+
+// render shows a snapshot; it is idempotent.
+func (u *UI) render(s phone.Snapshot) {
+	vm := Present(s, u.st.Accounts, u.now())
+	u.vm = vm
+	u.renderAccounts(vm)
+	u.renderCalls(vm)
+	ringing := vm.Incoming != nil && !u.incoming.shown
+	u.incoming.show(vm.Incoming)
+	if ringing {
+		u.win.RequestFocus() // bring the window up for a new call
+	}
+}
+
+func (u *UI) renderAccounts(vm ViewModel) {
+	objs := make([]fyne.CanvasObject, 0, len(vm.Accounts))
+	for _, a := range vm.Accounts {
+		objs = append(objs, accountLine(a))
+	}
+	u.accountBox.Objects = objs
+	u.accountBox.Refresh()
+
+	if vm.DirectIP != "" {
+		u.directIP.SetText(vm.DirectIP)
+		u.directIP.Show()
+	} else {
+		u.directIP.Hide()
+	}
+
+	labels := make([]string, 0, len(vm.DialFrom))
+	valid := false
+	for _, o := range vm.DialFrom {
+		labels = append(labels, o.Label)
+		if o.ID == u.from {
+			valid = true
+		}
+	}
+	if !u.fromChosen || !valid {
+		u.from = vm.DefaultFrom
+	}
+	u.fromSelect.SetOptions(labels)
+	for _, o := range vm.DialFrom {
+		if o.ID == u.from && u.fromSelect.Selected != o.Label {
+			u.fromSelect.SetSelected(o.Label)
+		}
+	}
+	if len(vm.DialFrom) > 1 {
+		u.fromSelect.Show()
+	} else {
+		u.fromSelect.Hide()
+	}
+	u.root.Refresh() // the account lines may have changed height
+}
+
+func accountLine(a AccountView) fyne.CanvasObject {
+	icon := theme.RadioButtonIcon()
+	color := theme.ColorNameForeground
+	switch a.Tone {
+	case ToneOK:
+		icon, color = theme.NewSuccessThemedResource(theme.ConfirmIcon()), theme.ColorNameSuccess
+	case TonePending:
+		icon, color = theme.ViewRefreshIcon(), theme.ColorNameWarning
+	case ToneError:
+		icon, color = theme.NewErrorThemedResource(theme.ErrorIcon()), theme.ColorNameError
+	}
+	text := widget.NewRichText(
+		&widget.TextSegment{Text: a.Label, Style: widget.RichTextStyle{Inline: true, TextStyle: fyne.TextStyle{Bold: true}}},
+		&widget.TextSegment{Text: "  " + a.Status, Style: widget.RichTextStyle{Inline: true, ColorName: color}},
+	)
+	text.Wrapping = fyne.TextWrapWord
+	return container.NewBorder(nil, nil, widget.NewIcon(icon), nil, text)
+}
+
+func (u *UI) renderCalls(vm ViewModel) {
+	keep := map[phone.CallID]bool{}
+	objs := make([]fyne.CanvasObject, 0, len(vm.Calls))
+	for _, cv := range vm.Calls {
+		keep[cv.ID] = true
+		c, ok := u.cards[cv.ID]
+		if !ok {
+			c = newCallCard(u, cv.ID)
+			u.cards[cv.ID] = c
+		}
+		c.update(cv)
+		objs = append(objs, c.card)
+	}
+	for id := range u.cards {
+		if !keep[id] {
+			delete(u.cards, id)
+		}
+	}
+	u.callsBox.Objects = objs
+	u.callsBox.Refresh()
+}
+
+// ---- actions (Fyne goroutine) ----
+
+// enter is Enter anywhere: answer a ringing call, else dial.
+func (u *UI) enter() {
+	if u.vm.Incoming != nil {
+		u.answer(u.vm.Incoming.ID)
+		return
+	}
+	u.dial()
+}
+
+// escape is Escape anywhere: decline a ringing call, else hang up the
+// active call, else clear the dial field.
+func (u *UI) escape() {
+	switch {
+	case u.vm.Incoming != nil:
+		u.decline(u.vm.Incoming.ID)
+	case u.activeCall() != nil:
+		u.hangup(u.activeCall().ID)
+	case len(u.vm.Calls) == 1:
+		u.hangup(u.vm.Calls[0].ID)
+	default:
+		u.entry.SetText("")
+	}
+}
+
+func (u *UI) activeCall() *CallView {
+	for i := range u.vm.Calls {
+		if u.vm.Calls[i].ID == u.vm.ActiveID {
+			return &u.vm.Calls[i]
+		}
+	}
+	return nil
+}
+
+func (u *UI) dial() {
+	if strings.TrimSpace(u.entry.Text) == "" {
+		u.Notify("Type a number or a SIP address first.")
+		return
+	}
+	target, err := NormalizeTarget(u.entry.Text)
+	if err != nil {
+		u.Notify(ErrorText(err))
+		return
+	}
+	if _, err := u.ctl.Dial(u.from, target); err != nil {
+		u.Notify("Could not call " + target + ": " + ErrorText(err))
+		return
+	}
+	u.Notify("")
+	u.st.AddRecentDial(target)
+	u.save(u.st.Clone())
+	u.entry.SetText("")
+}
+
+// pressKey is a dialpad key: DTMF into an active call, else a digit in the
+// dial field.
+func (u *UI) pressKey(key string) {
+	if c := u.activeCall(); c != nil && c.CanDTMF {
+		u.sendDTMF(c.ID, key)
+		return
+	}
+	u.entry.SetText(u.entry.Text + key)
+}
+
+func (u *UI) typedRune(r rune) {
+	if IsDialpadKey(r) || r == '+' && u.activeCall() == nil {
+		u.pressKey(string(r))
+	}
+}
+
+func (u *UI) typedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		u.enter()
+	case fyne.KeyEscape:
+		u.escape()
+	case fyne.KeyBackspace:
+		if t := []rune(u.entry.Text); len(t) > 0 {
+			u.entry.SetText(string(t[:len(t)-1]))
+		}
+	}
+}
+
+func (u *UI) showRecent() {
+	if len(u.st.RecentDials) == 0 {
+		u.Notify("No recent calls yet.")
+		return
+	}
+	items := make([]*fyne.MenuItem, 0, len(u.st.RecentDials))
+	for _, t := range u.st.RecentDials {
+		items = append(items, fyne.NewMenuItem(t, func() {
+			u.entry.SetText(t)
+			u.win.Canvas().Focus(u.entry)
+		}))
+	}
+	widget.ShowPopUpMenuAtRelativePosition(fyne.NewMenu("Recent", items...), u.win.Canvas(),
+		fyne.NewPos(0, u.recentBtn.Size().Height), u.recentBtn)
+}
+
+func (u *UI) answer(id phone.CallID) { u.report(u.ctl.Answer(id)) }
+
+func (u *UI) decline(id phone.CallID) { u.report(u.ctl.Decline(id, false)) }
+
+func (u *UI) hangup(id phone.CallID) { u.report(u.ctl.Hangup(id)) }
+
+func (u *UI) toggleHold(id phone.CallID, held bool) {
+	if held {
+		u.report(u.ctl.Resume(id))
+	} else {
+		u.report(u.ctl.Hold(id))
+	}
+}
+
+func (u *UI) toggleMute(id phone.CallID, muted bool) { u.report(u.ctl.Mute(id, !muted)) }
+
+func (u *UI) sendDTMF(id phone.CallID, digits string) {
+	if err := u.ctl.SendDTMF(id, digits, false); err != nil {
+		u.report(err)
+		return
+	}
+	if c, ok := u.cards[id]; ok {
+		c.sent(digits)
+	}
+}
+
+func (u *UI) report(err error) {
+	if err != nil {
+		u.Notify(ErrorText(err))
+	}
+}
+
+// onEvent shows what an event says beyond the snapshot.
+func (u *UI) onEvent(ev phone.Event) {
+	switch ev.Kind {
+	case phone.EvEnded:
+		if ev.Call != nil {
+			u.Notify(EndedText(*ev.Call))
+		}
+	case phone.EvError:
+		if ev.Message != "" {
+			u.Notify(capitalize(ev.Message))
+		}
+	case phone.EvIncoming:
+		u.Notify("")
+	}
+}
+
+// toggleEcho starts or stops the echo test.
+func (u *UI) toggleEcho() {
+	if u.echoStop != nil {
+		u.echoStop()
+		return
+	}
+	ctx, cancel := context.WithCancel(u.ctx)
+	u.echoStop = cancel
+	u.echoBtn.SetText("Stop echo test")
+	u.echoBtn.SetIcon(theme.MediaStopIcon())
+	u.Notify("Echo test: speak, and you should hear yourself.")
+	go func() {
+		err := u.ctl.EchoTest(ctx)
+		stopped := ctx.Err() != nil
+		cancel()
+		u.post(func() {
+			u.echoStop = nil
+			u.echoBtn.SetText("Echo test")
+			u.echoBtn.SetIcon(theme.MediaPlayIcon())
+			switch {
+			case err != nil && !stopped:
+				u.Notify("Echo test failed: " + ErrorText(err))
+			default:
+				u.Notify("Echo test finished.")
+			}
+		})
+	}()
+}
+
+// registerSaved hands the saved accounts to the phone, with passwords from
+// the secret store. It runs on its own goroutine.
+func (u *UI) registerSaved(ctx context.Context, accts []phone.Account) {
+	var missing []string
+	for _, a := range accts {
+		if ctx.Err() != nil {
+			return
+		}
+		id := a.ID
+		if id == "" {
+			id = a.AOR
+		}
+		pw, err := u.secrets.Get(id)
+		if err != nil {
+			if a.Enabled && !a.NoRegister {
+				missing = append(missing, accountLabel(a))
+			}
+			pw = ""
+		}
+		if err := u.ctl.SetAccount(a, pw); err != nil {
+			msg := accountLabel(a) + ": " + ErrorText(err)
+			u.post(func() { u.Notify(msg) })
+		}
+	}
+	if len(missing) > 0 {
+		msg := "No saved password for " + strings.Join(missing, ", ") + ". Open Accounts to enter it."
+		u.post(func() { u.Notify(msg) })
+	}
+}

@@ -145,7 +145,7 @@ func runCLI(ctx context.Context, args []string, in io.Reader, stdout, stderr io.
 		return err
 	}
 	core := phone.New(phone.Config{Signaler: sig, Audio: au, Logger: log, AutoAnswer: o.AutoAnswer,
-		Ringback: func(f audio.Format) audio.Source { return tone.NewRingback(f, tone.RingbackNorthAmerica) },
+		Ringback:   func(f audio.Format) audio.Source { return tone.NewRingback(f, tone.RingbackNorthAmerica) },
 		StatsEvery: time.Duration(o.StatsEvery) * time.Second})
 	done := make(chan error, 1)
 	go func() { done <- core.Run(coreCtx) }()
@@ -196,8 +196,8 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 		return guiCore{}, err
 	}
 	core := phone.New(phone.Config{Signaler: sig, Audio: au, Logger: log,
-		Ringback: func(f audio.Format) audio.Source { return tone.NewRingback(f, tone.RingbackNorthAmerica) },
-		Ringtone: func(f audio.Format) audio.Source { return tone.NewRingtone(f) },
+		Ringback:   func(f audio.Format) audio.Source { return tone.NewRingback(f, tone.RingbackNorthAmerica) },
+		Ringtone:   func(f audio.Format) audio.Source { return tone.NewRingtone(f) },
 		StatsEvery: 5 * time.Second})
 	echo := func(ctx context.Context) error {
 		if au == nil {

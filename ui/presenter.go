@@ -217,17 +217,7 @@ func DirectIPText(listen string) string {
 	if u.User == "" {
 		u.User = "you"
 	}
-	return "Direct IP: " + uriString(u)
-}
-
-// uriString renders u like phone.URI.String, with IPv6 hosts in brackets
-// (RFC 3261 §25.1 IPv6reference).
-func uriString(u phone.URI) string {
-	if u.Scheme == "tel" || !strings.Contains(u.Host, ":") {
-		return u.String()
-	}
-	u.Host = "[" + u.Host + "]"
-	return u.String()
+	return "Direct IP: " + u.String()
 }
 
 func presentCall(c phone.CallInfo, active phone.CallID, now time.Time) CallView {
@@ -433,7 +423,7 @@ func NormalizeTarget(s string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%w: %v", ErrBadTarget, err)
 		}
-		return uriString(u), nil
+		return u.String(), nil
 	}
 	if n, ok := cleanNumber(s); ok {
 		return n, nil
@@ -447,7 +437,7 @@ func NormalizeTarget(s string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%w: %v", ErrBadTarget, err)
 		}
-		return uriString(u), nil
+		return u.String(), nil
 	}
 	return "", fmt.Errorf("%w: %q; type a number like +1 555 010 0199 or an address like sip:alice@example.com", ErrBadTarget, s)
 }

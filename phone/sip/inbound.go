@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"net"
 	"strings"
 	"time"
 
@@ -155,14 +156,17 @@ func (s *Signaler) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 switchboard "`+strings.ReplaceAll(err.Error(), `"`, `'`)+`"`))
 		return
 	}
-	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "switchboard", Host: s.localIPFor(sourceHost(req)), Port: int(s.listen.Port())}}
-	if req.Transport() != "UDP" {
-		contact.Address.UriParams = sip.NewParams()
-		contact.Address.UriParams.Add("transport", strings.ToLower(req.Transport()))
-	}
+	contact := s.contactOn(req, tx)
 	client := s.client
 	if req.Transport() != "UDP" {
+		// In-dialog requests must go out through the UA that holds the
+		// connection: the account's own for TLS.
 		client = s.stream
+		s.mu.Lock()
+		if c, ok := s.clients[accountID]; ok {
+			client = c
+		}
+		s.mu.Unlock()
 	}
 	dua := &sipgo.DialogUA{Client: client, ContactHDR: contact}
 	dlg, err := dua.ReadInvite(req, tx)
@@ -185,8 +189,8 @@ func (s *Signaler) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.handler = h
 	c.mu.Unlock()
 	close(c.ready)
-	_ = dlg.Respond(100, "Trying", nil)
-	_ = dlg.Respond(180, "Ringing", nil)
+	_ = c.respond(100, "Trying")
+	_ = c.respond(180, "Ringing")
 	// sipgo ends the INVITE transaction when this handler returns, so stay
 	// here until we have sent a final response or the caller cancelled.
 	select {
@@ -194,7 +198,7 @@ func (s *Signaler) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	case <-dlg.Context().Done():
 		c.emit(phone.SessionEvent{Kind: phone.SessEnded, Code: 487, Cause: phone.CauseCancelled, Reason: "caller cancelled"})
 	case <-time.After(3 * time.Minute):
-		_ = dlg.Respond(480, "Temporarily Unavailable", nil)
+		_ = c.respond(480, "Temporarily Unavailable")
 		c.emit(phone.SessionEvent{Kind: phone.SessEnded, Code: 480, Cause: phone.CauseMissed, Reason: "not answered"})
 	}
 }
@@ -223,7 +227,8 @@ func (s *Signaler) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 			respond(tx, req, 500, "Server Internal Error", nil)
 			return
 		}
-		respond(tx, req, 200, "OK", offer, sip.NewHeader("Content-Type", "application/sdp"), s.contactFor(req))
+		contact := s.contactOn(req, tx)
+		respond(tx, req, 200, "OK", offer, sip.NewHeader("Content-Type", "application/sdp"), &contact)
 		return
 	}
 	answer, err := c.media.UpdateRemote(body)
@@ -231,13 +236,27 @@ func (s *Signaler) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 488, "Not Acceptable Here", nil)
 		return
 	}
-	respond(tx, req, 200, "OK", answer, sip.NewHeader("Content-Type", "application/sdp"), s.contactFor(req))
+	contact := s.contactOn(req, tx)
+	respond(tx, req, 200, "OK", answer, sip.NewHeader("Content-Type", "application/sdp"), &contact)
 	dir := c.media.RemoteDirection()
 	hold := dir == media.SendOnly || dir == media.Inactive
 	c.emit(phone.SessionEvent{Kind: phone.SessRemoteHold, Hold: hold})
 }
 
-func (s *Signaler) contactFor(req *sip.Request) sip.Header {
-	c := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "switchboard", Host: s.localIPFor(sourceHost(req)), Port: int(s.listen.Port())}}
+// contactOn is our Contact for a dialog created by req: the listening
+// address for UDP, and for TCP/TLS the local end of the connection req
+// arrived on, so in-dialog requests come back over it.
+func (s *Signaler) contactOn(req *sip.Request, tx sip.ServerTransaction) sip.ContactHeader {
+	c := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "switchboard", Host: s.localIPFor(sourceHost(req)), Port: int(s.listen.Port())}}
+	if req.Transport() == "UDP" {
+		return c
+	}
+	if stx, ok := tx.(interface{ Connection() sip.Connection }); ok && stx.Connection() != nil {
+		if a, ok := stx.Connection().LocalAddr().(*net.TCPAddr); ok {
+			c.Address.Host, c.Address.Port = a.IP.String(), a.Port
+		}
+	}
+	c.Address.UriParams = sip.NewParams()
+	c.Address.UriParams.Add("transport", strings.ToLower(req.Transport()))
 	return c
 }

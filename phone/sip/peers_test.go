@@ -107,8 +107,13 @@ func TestWrongPassword(t *testing.T) {
 // registered returns a core registered as alice on k.
 func registered(t *testing.T, k *testpeer.Kamailio, mod func(*sip.Config, *phone.Config)) *core {
 	t.Helper()
+	return registeredOver(t, k, "udp", mod)
+}
+
+func registeredOver(t *testing.T, k *testpeer.Kamailio, tr string, mod func(*sip.Config, *phone.Config)) *core {
+	t.Helper()
 	c := newCore(t, ourTone, mod)
-	if err := c.SetAccount(account(k, "udp"), "alice-secret"); err != nil {
+	if err := c.SetAccount(account(k, tr), "alice-secret"); err != nil {
 		t.Fatal(err)
 	}
 	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
@@ -193,8 +198,15 @@ func TestCallBaresip(t *testing.T) {
 	skipShort(t)
 	k := testpeer.StartKamailio(t, testpeer.KamailioOptions{Users: users()})
 	b := bob(t, k, "auto")
-	c := registered(t, k, nil)
-	if _, err := c.Dial("alice-udp", "bob"); err != nil {
+	for _, tr := range []string{"udp", "tls"} {
+		t.Run(tr, func(t *testing.T) { callBaresip(t, k, b, tr) })
+	}
+}
+
+// callBaresip: alice (us, over tr) calls bob (baresip, auto-answer).
+func callBaresip(t *testing.T, k *testpeer.Kamailio, b *testpeer.Baresip, tr string) {
+	c := registeredOver(t, k, tr, nil)
+	if _, err := c.Dial("alice-"+tr, "bob"); err != nil {
 		t.Fatal(err)
 	}
 	ans := c.wait(t, phone.EvAnswered, phone.EvEnded)
@@ -245,12 +257,23 @@ func TestBaresipCallsUs(t *testing.T) {
 	skipShort(t)
 	k := testpeer.StartKamailio(t, testpeer.KamailioOptions{Users: users()})
 	b := bob(t, k, "manual")
-	c := registered(t, k, nil)
+	for _, tr := range []string{"udp", "tcp", "tls"} {
+		t.Run(tr, func(t *testing.T) { baresipCallsUs(t, k, b, tr) })
+	}
+}
+
+// baresipCallsUs: bob (baresip, UDP) calls alice registered over tr.
+func baresipCallsUs(t *testing.T, k *testpeer.Kamailio, b *testpeer.Baresip, tr string) {
+	c := newCore(t, ourTone, nil)
+	if err := c.SetAccount(account(k, tr), "alice-secret"); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
 	if err := b.Dial(ctxT(t, 5*time.Second), "sip:alice@"+k.Domain); err != nil {
 		t.Fatal(err)
 	}
 	in := c.wait(t, phone.EvIncoming, phone.EvEnded)
-	if !strings.Contains(in.Call.Peer, "bob@") || in.Call.AccountID != "alice-udp" {
+	if !strings.Contains(in.Call.Peer, "bob@") || in.Call.AccountID != "alice-"+tr {
 		t.Fatalf("incoming %+v", in.Call)
 	}
 	if err := c.Answer(in.Call.ID); err != nil {
@@ -283,6 +306,9 @@ func TestBaresipCallsUs(t *testing.T) {
 	}
 	if ev := c.wait(t, phone.EvEnded); ev.Call.Cause != phone.CauseNormal {
 		t.Fatalf("cause %s", ev.Call.Cause)
+	}
+	if _, err := b.WaitEventType(ctxT(t, 5*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
 	}
 }
 

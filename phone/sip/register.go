@@ -259,6 +259,16 @@ func (r *registration) register(ctx context.Context, expiry time.Duration) (time
 	if err != nil {
 		return 0, err
 	}
+	if r.followConnection(res) {
+		// Our Contact did not name the connection this REGISTER used
+		// (first attempt, or a reconnect): register again with one that
+		// does, so the registrar reaches us over this connection.
+		req = sip.NewRequest(sip.REGISTER, r.t.uri)
+		r.prepare(req, expiry, true)
+		if res, err = r.do(ctx, req); err != nil {
+			return 0, err
+		}
+	}
 	if res.StatusCode == 401 || res.StatusCode == 407 {
 		if r.pw == "" {
 			return 0, &regError{code: res.StatusCode, reason: "no password set for this account"}
@@ -371,6 +381,26 @@ func grantedExpiry(res *sip.Response, ours sip.ContactHeader, asked time.Duratio
 		}
 	}
 	return asked
+}
+
+// followConnection points our Contact at the local address of the TCP/TLS
+// connection a response came back on (sipgo writes it into the Via
+// sent-by). A registrar then reuses that connection to reach us, which is
+// the only way through NAT and the only way at all for TLS, since we run no
+// TLS listener. It reports whether the Contact changed.
+func (r *registration) followConnection(res *sip.Response) bool {
+	if r.t.transport == "UDP" {
+		return false
+	}
+	via := res.Via()
+	if via == nil || via.Host == "" || via.Port == 0 {
+		return false
+	}
+	if r.contact.Address.Host == via.Host && r.contact.Address.Port == via.Port {
+		return false
+	}
+	r.contact.Address.Host, r.contact.Address.Port = via.Host, via.Port
+	return true
 }
 
 // unregister removes our own binding (expires=0 on our Contact, never

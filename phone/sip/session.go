@@ -46,6 +46,22 @@ type session struct {
 
 var _ phone.Session = (*session)(nil)
 
+// respond sends a bodiless response to the inbound INVITE. sipgo's server
+// dialog is not safe for concurrent responses, so all of them (ringing from
+// the handler, the answer from the core) go through dlgMu.
+func (c *session) respond(code int, reason string) error {
+	c.dlgMu.Lock()
+	defer c.dlgMu.Unlock()
+	return c.server.Respond(code, reason, nil)
+}
+
+// writeResponse sends res to the inbound INVITE under dlgMu.
+func (c *session) writeResponse(res *sip.Response) error {
+	c.dlgMu.Lock()
+	defer c.dlgMu.Unlock()
+	return c.server.WriteResponse(res)
+}
+
 // settleNow releases the inbound INVITE handler (final response sent).
 func (c *session) settleNow() {
 	if c.settled != nil {
@@ -338,13 +354,13 @@ func (c *session) Answer(ctx context.Context, a phone.AudioPair) error {
 	c.mu.Unlock()
 	answer, err := c.media.Answer(c.server.InviteRequest.Body())
 	if err != nil {
-		_ = c.server.Respond(488, "Not Acceptable Here", nil)
+		_ = c.respond(488, "Not Acceptable Here")
 		c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseMedia, Reason: err.Error()})
 		return err
 	}
 	res := sip.NewSDPResponseFromRequest(c.server.InviteRequest, answer)
 	res.AppendHeader(sip.NewHeader("Allow", allowed))
-	if err := c.server.WriteResponse(res); err != nil {
+	if err := c.writeResponse(res); err != nil {
 		c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseError, Reason: "answer: " + err.Error()})
 		return err
 	}
@@ -371,7 +387,7 @@ func (c *session) Reject(ctx context.Context, code int) error {
 	case 480:
 		reason = "Temporarily Unavailable"
 	}
-	err := c.server.Respond(code, reason, nil)
+	err := c.respond(code, reason)
 	c.emit(phone.SessionEvent{Kind: phone.SessEnded, Code: code, Cause: phone.CauseFromStatus(code), Reason: reason})
 	return err
 }
@@ -394,7 +410,7 @@ func (c *session) Hangup(ctx context.Context) error {
 		err = c.server.Bye(ctx)
 		c.dlgMu.Unlock()
 	case c.server != nil:
-		err = c.server.Respond(603, "Decline", nil)
+		err = c.respond(603, "Decline")
 	}
 	c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseNormal, Reason: "local hangup"})
 	return err

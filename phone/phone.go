@@ -214,6 +214,15 @@ func (p *Phone) snapshotLocked() Snapshot {
 // publish refreshes the snapshot and sends ev to every subscriber.
 func (p *Phone) publish(ev Event) {
 	ev.Time = time.Now()
+	// Events leave the loop: give subscribers copies, never loop state.
+	if ev.Call != nil {
+		ci := *ev.Call
+		ev.Call = &ci
+	}
+	if ev.Reg != nil {
+		r := *ev.Reg
+		ev.Reg = &r
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.snap.Accounts = p.snap.Accounts[:0]

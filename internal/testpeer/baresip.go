@@ -274,8 +274,12 @@ func (b *Baresip) writeConfig(mdir string) error {
 	w("call_max_calls 4")
 	// ausine only runs at 48 kHz stereo (webrtc-notes 22).
 	w("audio_source ausine,%d", int(o.ToneHz+0.5))
-	w("audio_player alsa,null")
-	w("audio_alert alsa,null")
+	// aubridge with no matching source never runs a playback thread;
+	// ALSA's "null" device never blocks, so its player thread spun a whole
+	// core per baresip (measured by internal/bench). What baresip receives
+	// is still decoded and dumped by sndfile below.
+	w("audio_player aubridge,nowhere")
+	w("audio_alert aubridge,nowhere")
 	w("ausrc_srate 48000")
 	w("ausrc_channels 2")
 	w("audio_buffer 20-160")
@@ -294,7 +298,7 @@ func (b *Baresip) writeConfig(mdir string) error {
 		w("module %s", m)
 	}
 	w("module ausine.so")
-	w("module alsa.so")
+	w("module aubridge.so")
 	// sndfile is an audio filter: it dumps each stream's encoded (sent) and
 	// decoded (received) audio to snd_path/dump-<time>-{enc,dec}.wav.
 	w("module sndfile.so")

@@ -32,6 +32,8 @@ func backoff(step int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
+var errNoResponse = errors.New("connection closed before the registrar answered")
+
 // registration is the state of one account's REGISTER dialog.
 type registration struct {
 	s       *Signaler
@@ -224,7 +226,7 @@ func (r *registration) ping(ctx context.Context) error {
 	r.prepare(req, 0, false)
 	ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
 	defer cancel()
-	_, err := r.client.Do(ctx, req)
+	_, err := r.do(ctx, req)
 	return err
 }
 
@@ -310,6 +312,11 @@ func (r *registration) do(ctx context.Context, req *sip.Request) (*sip.Response,
 	res, err := r.client.Do(ctx, req)
 	if err != nil && errors.Is(err, context.DeadlineExceeded) {
 		return nil, fmt.Errorf("%w: %v", errTimeout, err)
+	}
+	if err == nil && res == nil {
+		// sipgo reports a transaction that ended (e.g. its connection
+		// closed) without a response as (nil, nil).
+		return nil, errNoResponse
 	}
 	return res, err
 }

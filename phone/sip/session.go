@@ -420,12 +420,19 @@ func (c *session) Hangup(ctx context.Context) error {
 func (c *session) request(ctx context.Context, req *sip.Request) (*sip.Response, error) {
 	c.dlgMu.Lock()
 	defer c.dlgMu.Unlock()
+	var res *sip.Response
+	var err error
 	if c.client != nil {
 		req.Recipient = remoteTarget(c.client.InviteResponse.Contact(), req.Recipient)
-		return c.client.Do(ctx, req)
+		res, err = c.client.Do(ctx, req)
+	} else {
+		req.Recipient = remoteTarget(c.server.InviteRequest.Contact(), req.Recipient)
+		res, err = c.server.Do(ctx, req)
 	}
-	req.Recipient = remoteTarget(c.server.InviteRequest.Contact(), req.Recipient)
-	return c.server.Do(ctx, req)
+	if err == nil && res == nil {
+		err = errors.New("no response: the transaction ended")
+	}
+	return res, err
 }
 
 func remoteTarget(h *sip.ContactHeader, fallback sip.Uri) sip.Uri {

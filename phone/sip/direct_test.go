@@ -1,9 +1,11 @@
 package sip_test
 
 import (
+	"strings"
 	"testing"
 
 	"switchboard/phone"
+	"switchboard/phone/sip"
 )
 
 // TestDirectIPCall: two Switchboard cores call each other by IP, without
@@ -17,7 +19,6 @@ func TestDirectIPCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := b.wait(t, phone.EvIncoming)
-	t.Logf("incoming %+v", in.Call)
 	a.wait(t, phone.EvRinging, phone.EvEnded)
 	if err := b.Answer(in.Call.ID); err != nil {
 		for len(b.events) > 0 {
@@ -71,4 +72,34 @@ func TestDirectIPCall(t *testing.T) {
 	if ev := a.wait(t, phone.EvEnded); ev.Call.Cause != phone.CauseNormal {
 		t.Fatalf("A ended with %s", ev.Call.Cause)
 	}
+}
+
+// TestWildcardListen: a phone listening on 0.0.0.0 (the app's default)
+// calls and is called over loopback, and names a dialable address.
+func TestWildcardListen(t *testing.T) {
+	a := newCore(t, 700, func(s *sip.Config, _ *phone.Config) { s.Listen = "0.0.0.0:0" })
+	b := newCore(t, 1300, func(_ *sip.Config, p *phone.Config) { p.AutoAnswer = true })
+	if l := a.sig.Listen(); strings.Contains(l, "0.0.0.0") || strings.Contains(l, "[::]") {
+		t.Fatalf("Listen() = %s, want a dialable address", l)
+	}
+	if _, err := a.Dial("", "sip:bob@"+strings.TrimPrefix(b.sig.Listen(), "sip:")); err != nil {
+		t.Fatal(err)
+	}
+	a.wait(t, phone.EvAnswered, phone.EvEnded)
+	hears(t, "A", a.rec.waitSamples(t, a.rec.Len()+2400, 4000), 1300)
+	hears(t, "B", b.rec.waitSamples(t, b.rec.Len()+2400, 4000), 700)
+	if err := a.Hangup(""); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t, phone.EvEnded)
+	_, port, _ := strings.Cut(strings.TrimPrefix(a.sig.Listen(), "sip:"), ":")
+	if _, err := b.Dial("", "sip:alice@127.0.0.1:"+port); err != nil {
+		t.Fatal(err)
+	}
+	in := a.wait(t, phone.EvIncoming)
+	if err := a.Answer(in.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t, phone.EvAnswered, phone.EvEnded)
+	hears(t, "B (called A)", b.rec.waitSamples(t, b.rec.Len()+2400, 4000), 700)
 }

@@ -98,12 +98,19 @@ func New(ctx context.Context, cfg Config) (*Signaler, error) {
 		sessions: map[string]*session{}, trusted: map[string]trustedPeer{}, clients: map[string]*sipgo.Client{}}
 
 	// Bind UDP first so port 0 picks a port TCP can share.
-	pc, err := net.ListenPacket("udp", cfg.Listen)
+	udp, tcp := "udp", "tcp"
+	if h, _, err := net.SplitHostPort(cfg.Listen); err == nil {
+		if ip, err := netip.ParseAddr(h); err == nil && ip.Is4() {
+			udp, tcp = "udp4", "tcp4" // 0.0.0.0 means IPv4, not Go's dual-stack [::]
+		}
+	}
+	pc, err := net.ListenPacket(udp, cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen for SIP on udp %s: %w", cfg.Listen, err)
 	}
 	s.listen = pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	ln, err := net.Listen("tcp", s.listen.String())
+	s.listen = netip.AddrPortFrom(s.listen.Addr().Unmap(), s.listen.Port())
+	ln, err := net.Listen(tcp, s.listen.String())
 	if err != nil {
 		pc.Close()
 		return nil, fmt.Errorf("listen for SIP on tcp %s: %w", s.listen, err)
@@ -146,8 +153,42 @@ func New(ctx context.Context, cfg Config) (*Signaler, error) {
 	return s, nil
 }
 
-// Listen returns the direct-IP SIP address of this phone.
-func (s *Signaler) Listen() string { return "sip:" + s.listen.String() }
+// Listen returns the direct-IP SIP address of this phone. On a wildcard
+// listener it names the first non-loopback interface address, which is what
+// another machine would dial.
+func (s *Signaler) Listen() string {
+	a := s.listen.Addr()
+	if a.IsUnspecified() {
+		a = firstInterfaceAddr(a.Is4())
+	}
+	return "sip:" + netip.AddrPortFrom(a, s.listen.Port()).String()
+}
+
+// firstInterfaceAddr returns the first up, non-loopback unicast address
+// (IPv4 when v4), else loopback.
+func firstInterfaceAddr(v4 bool) netip.Addr {
+	ifs, _ := net.Interfaces()
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, ad := range addrs {
+			pfx, err := netip.ParsePrefix(ad.String())
+			if err != nil {
+				continue
+			}
+			ip := pfx.Addr().Unmap()
+			if ip.IsGlobalUnicast() && (ip.Is4() || !v4) {
+				return ip
+			}
+		}
+	}
+	if v4 {
+		return netip.MustParseAddr("127.0.0.1")
+	}
+	return netip.IPv6Loopback()
+}
 
 // SetIncoming installs the inbound-call callback.
 func (s *Signaler) SetIncoming(f func(phone.Incoming) phone.SessionHandler) {
@@ -163,7 +204,7 @@ func (s *Signaler) host() string {
 	if a := s.listen.Addr(); !a.IsUnspecified() {
 		return a.String()
 	}
-	return "127.0.0.1"
+	return firstInterfaceAddr(s.listen.Addr().Is4()).String()
 }
 
 // localIPFor returns the address our packets to host leave from, so SDP and

@@ -19,12 +19,14 @@ set -euo pipefail
 # the ALSA runtime library, not libasound2-dev.
 build_pkgs=(
 	gcc libc6-dev pkgconf
+	libopus-dev libopusfile-dev libspandsp-dev libspeexdsp-dev
 	libgl-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev
 	libxi-dev libxxf86vm-dev
 	libasound2
 )
 # Peers started by internal/testpeer.
-test_pkgs=(kamailio kamailio-tls-modules baresip-core sip-tester openssl)
+test_pkgs=(kamailio kamailio-tls-modules baresip-core sip-tester openssl
+	xvfb xdotool x11-apps netpbm pulseaudio pulseaudio-utils gnome-keyring libsecret-tools dbus dbus-x11)
 
 want=("${build_pkgs[@]}")
 case "${1:-}" in

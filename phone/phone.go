@@ -736,7 +736,7 @@ func (p *Phone) publishStats() {
 func (p *Phone) CallStats(id CallID) (CallStats, error) {
 	var st CallStats
 	err := p.call(func() error {
-		c, err := p.resolve(id, StateActive, StateHeld)
+		c, err := p.resolve(id, StateActive, StateHeld, StateRinging, StateDialing)
 		if err != nil {
 			return err
 		}

@@ -3,8 +3,12 @@ package phone_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 
+	"switchboard/audio"
+	"switchboard/audio/tone"
 	"switchboard/phone"
 	"switchboard/phone/phonetest"
 )
@@ -159,4 +163,58 @@ func TestAutoAnswerAndRegistration(t *testing.T) {
 	s := sig.Ring("sip:bob@127.0.0.1")
 	s.Expect(t, "answer")
 	phonetest.WaitEvent(t, events, phonetest.Kind(phone.EvAnswered))
+}
+
+// sinkRec is an audio sink that counts the energy of what it gets at hz.
+type sinkRec struct {
+	mu sync.Mutex
+	s  []int16
+}
+
+func (r *sinkRec) Format() audio.Format { return audio.Mono8k }
+func (r *sinkRec) Write(p []int16) (int, error) {
+	r.mu.Lock()
+	r.s = append(r.s, p...)
+	r.mu.Unlock()
+	return len(p), nil
+}
+func (r *sinkRec) len() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.s) }
+
+type recAudio struct{ sink *sinkRec }
+
+func (a recAudio) Source() audio.Source { return audio.Silence{F: audio.Mono8k} }
+func (a recAudio) Sink() audio.Sink     { return a.sink }
+
+// TestLocalRingback: a 180 without SDP makes the phone play ringback on the
+// speaker; early media (183 with SDP) and the answer stop it.
+func TestLocalRingback(t *testing.T) {
+	rec := &sinkRec{}
+	p, sig, events := start(t, phone.Config{Audio: recAudio{rec},
+		Ringback: func(f audio.Format) audio.Source { return tone.NewSine(f, 425, 0.5) }})
+	if _, err := p.Dial("", "sip:bob@127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	s := <-sig.Dials
+	s.Emit(phone.SessionEvent{Kind: phone.SessProgress, Code: 180})
+	phonetest.WaitEvent(t, events, phonetest.Kind(phone.EvRinging))
+	deadline := time.Now().Add(5 * time.Second)
+	for rec.len() < 1600 {
+		if time.Now().After(deadline) {
+			t.Fatal("no ringback played")
+		}
+		time.Sleep(10 * time.Millisecond) // polling a counter, bounded
+	}
+	rec.mu.Lock()
+	hz, share := audio.DominantFrequency(rec.s[:1600], 8000, 200, 1000, 5)
+	rec.mu.Unlock()
+	if hz != 425 || share < 0.9 {
+		t.Fatalf("ringback %v Hz (share %.2f), want 425 Hz", hz, share)
+	}
+	s.Emit(phone.SessionEvent{Kind: phone.SessAnswered, Codec: "PCMU"})
+	phonetest.WaitEvent(t, events, phonetest.Kind(phone.EvAnswered))
+	n := rec.len()
+	time.Sleep(200 * time.Millisecond) // ten ringback periods: nothing may arrive
+	if got := rec.len(); got > n+160 {
+		t.Fatalf("ringback still playing after answer (%d more samples)", got-n)
+	}
 }

@@ -1,12 +1,19 @@
 package sip_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"switchboard/audio"
+	"switchboard/audio/codec"
+	"switchboard/audio/tone"
 	"switchboard/internal/testpeer"
 	"switchboard/phone"
 	"switchboard/phone/sip"
@@ -430,5 +437,92 @@ func drain(c *core) []phone.Event {
 		default:
 			return evs
 		}
+	}
+}
+
+// TestEarlyMedia: the callee (sipp) answers with 183 Session Progress and
+// SDP, then plays a tone without ever answering (baresip 1.0 sends no RTP
+// in its early mode). We report early media, hear the tone while the call
+// is still ringing, and CANCEL.
+func TestEarlyMedia(t *testing.T) {
+	skipShort(t)
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "tone.wav")
+	writeMulawWAV(t, wav, peerTone, 2*time.Second)
+	scen, err := os.ReadFile("testdata/uas_early_media.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenPath := filepath.Join(dir, "uas.xml")
+	if err := os.WriteFile(scenPath, bytes.ReplaceAll(scen, []byte("tone.wav"), []byte(wav)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := testpeer.FreePort(t, "udp")
+	mport := testpeer.FreePort(t, "udp")
+	sippDone := make(chan error, 1)
+	go func() {
+		out, err := testpeer.RunSipp(ctxT(t, 30*time.Second), t, "-sf", scenPath, "-p", fmt.Sprint(port),
+			"-mi", "127.0.0.1", "-mp", fmt.Sprint(mport), "-m", "1")
+		if err != nil {
+			err = fmt.Errorf("%w\n%s", err, out)
+		}
+		sippDone <- err
+	}()
+
+	c := newCore(t, ourTone, nil)
+	target := fmt.Sprintf("sip:bob@127.0.0.1:%d", port)
+	// If sipp is not bound yet, SIP's own INVITE retransmission covers it.
+	if _, err := c.Dial("", target); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev := c.wait(t, phone.EvRinging, phone.EvEnded)
+		if ev.Call.EarlyMedia {
+			break
+		}
+	}
+	hears(t, "Switchboard before answer", c.rec.waitSamples(t, c.rec.Len()+1600, 4000), peerTone)
+	if s := c.Snapshot(); len(s.Calls) != 1 || s.Calls[0].State != phone.StateRinging {
+		t.Fatalf("call state %+v, want still ringing", s.Calls)
+	}
+	if err := c.Hangup(""); err != nil {
+		t.Fatal(err)
+	}
+	if ev := c.wait(t, phone.EvEnded); ev.Call.Cause != phone.CauseCancelled {
+		t.Fatalf("cause %s", ev.Call.Cause)
+	}
+	if err := <-sippDone; err != nil {
+		t.Fatalf("sipp scenario (expects CANCEL): %v", err)
+	}
+}
+
+// writeMulawWAV writes d of a hz tone as 8 kHz G.711 mu-law WAV (format 7),
+// the file format sipp's rtp_stream plays.
+func writeMulawWAV(t *testing.T, path string, hz float64, d time.Duration) {
+	t.Helper()
+	pcm := make([]int16, int(d.Seconds()*8000))
+	tone.NewSine(audio.Mono8k, hz, 0.5).Read(pcm)
+	enc, _ := codec.ByName("PCMU")
+	data := make([]byte, len(pcm))
+	if _, err := enc.Encode(data, pcm); err != nil {
+		t.Fatal(err)
+	}
+	var h bytes.Buffer
+	le := func(v any) { _ = binary.Write(&h, binary.LittleEndian, v) }
+	h.WriteString("RIFF")
+	le(uint32(36 + len(data)))
+	h.WriteString("WAVEfmt ")
+	le(uint32(16))
+	le(uint16(7)) // mu-law
+	le(uint16(1))
+	le(uint32(8000))
+	le(uint32(8000))
+	le(uint16(1))
+	le(uint16(8))
+	h.WriteString("data")
+	le(uint32(len(data)))
+	h.Write(data)
+	if err := os.WriteFile(path, h.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -70,6 +70,12 @@ func (s *Signaler) routes(srv *sipgo.Server) {
 	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
 		c := s.lookup(req)
 		if c == nil {
+			// Out of dialog: our registrar's INFO gets a 200 (some
+			// providers send keep-alive or control INFOs), anyone else 481.
+			if acc, ok := s.fromTrusted(req); ok && acc != "" {
+				respond(tx, req, 200, "OK", nil)
+				return
+			}
 			respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 			return
 		}

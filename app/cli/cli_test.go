@@ -98,7 +98,7 @@ func TestRunDirectCall(t *testing.T) {
 
 	send("dial sip:bob@" + peerAddr)
 	ans := next("answered")
-	if ans["codec"] != "PCMU" || ans["call"] == "" {
+	if ans["codec"] != "opus" || ans["call"] == "" {
 		t.Fatalf("answered %v", ans)
 	}
 	send("dtmf 7")

@@ -11,6 +11,7 @@ package codec
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -50,10 +51,74 @@ func FrameSamples(c Codec) int { return c.Format().SamplesPer(FrameMillis) }
 // frame of c (ClockRate × 20 ms).
 func FrameTimestamp(c Codec) uint32 { return uint32(c.ClockRate() * FrameMillis / 1000) }
 
+// SDPDescriber is implemented by codecs whose SDP description says more
+// than Name, ClockRate and Format imply. Opus writes two channels in
+// a=rtpmap although it may carry mono (RFC 7587 §7) and asks for in-band FEC
+// in a=fmtp.
+type SDPDescriber interface {
+	// RTPMapChannels is the channel count written in a=rtpmap (0 or 1:
+	// none written).
+	RTPMapChannels() int
+	// FMTP is the a=fmtp parameter list we send for this codec, describing
+	// what we want to receive ("" for none).
+	FMTP() string
+}
+
+// FMTPApplier is implemented by encoders that adapt to the receiver's a=fmtp
+// parameters (for Opus: maxaveragebitrate and maxplaybackrate).
+type FMTPApplier interface {
+	// ApplyFMTP applies the remote's fmtp parameter list (as written after
+	// the payload type, e.g. "maxaveragebitrate=20000;useinbandfec=1").
+	// Unknown or malformed parameters are ignored.
+	ApplyFMTP(params string)
+}
+
+// Concealer is implemented by decoders with their own packet-loss
+// concealment (Opus: PLC, and in-band FEC recovered from the next packet).
+type Concealer interface {
+	// Conceal writes one FrameMillis frame standing in for a lost packet
+	// into dst and returns the number of samples written. next is the
+	// payload of the packet following the lost one when it has already
+	// arrived (nil otherwise); a decoder with in-band FEC recovers the lost
+	// frame from it. Call Decode on next afterwards as usual.
+	Conceal(dst []int16, next []byte) (int, error)
+}
+
 var (
 	regMu    sync.RWMutex
 	registry = map[string]func() Codec{}
+	variants = map[string]func() Codec{} // "NAME/clock"
 )
+
+func variantKey(name string, clock int) string {
+	return strings.ToUpper(name) + "/" + strconv.Itoa(clock)
+}
+
+// RegisterVariant makes a codec available to ByRTPMap under an encoding
+// name and an RTP clock rate other than the one ByName's codec uses (for
+// example Opus at 16000 Hz as RingCentral signals it). Variants are not
+// listed by Names: they are accepted when a peer offers them, never offered.
+func RegisterVariant(name string, clock int, factory func() Codec) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	variants[variantKey(name, clock)] = factory
+}
+
+// ByRTPMap returns a new instance of the codec an a=rtpmap line names: the
+// registered codec of that encoding name (case-insensitive) if its clock
+// rate is clock, else a variant registered for name and clock.
+func ByRTPMap(name string, clock int) (Codec, bool) {
+	if c, ok := ByName(name); ok && c.ClockRate() == clock {
+		return c, true
+	}
+	regMu.RLock()
+	f, ok := variants[variantKey(name, clock)]
+	regMu.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	return f(), true
+}
 
 // Register makes a codec available to ByName under name (matched
 // case-insensitively). It is meant for init functions; registering a name
@@ -91,4 +156,7 @@ func Names() []string {
 func init() {
 	Register("PCMU", func() Codec { return PCMU{} })
 	Register("PCMA", func() Codec { return PCMA{} })
+	Register("G722", func() Codec { return NewG722() })
+	Register("opus", func() Codec { return NewOpus(48000) })
+	RegisterVariant("opus", 16000, func() Codec { return NewOpus(16000) })
 }

@@ -3,6 +3,7 @@ package codec
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"switchboard/audio"
@@ -17,7 +18,7 @@ func TestByName(t *testing.T) {
 		{"PCMU", "PCMU", true},
 		{"pcma", "PCMA", true},
 		{"Pcmu", "PCMU", true},
-		{"opus", "", false},
+		{"speex", "", false},
 		{"", "", false},
 	} {
 		c, ok := ByName(tc.name)
@@ -34,7 +35,7 @@ func TestByName(t *testing.T) {
 			t.Errorf("%s frame = %d samples / %d ts, want 160/160", c.Name(), FrameSamples(c), FrameTimestamp(c))
 		}
 	}
-	if got := Names(); len(got) < 2 || got[0] != "PCMA" || got[1] != "PCMU" {
+	if got := Names(); !slices.Contains(got, "PCMA") || !slices.Contains(got, "PCMU") {
 		t.Errorf("Names() = %v", got)
 	}
 }

@@ -26,13 +26,19 @@ const waitLimit = 10 * time.Second
 // recorder is a Sink that keeps everything and wakes waiters on each write.
 type recorder struct {
 	mu      sync.Mutex
+	f       audio.Format // zero: audio.Mono8k
 	samples []int16
 	notify  chan struct{}
 }
 
 func newRecorder() *recorder { return &recorder{notify: make(chan struct{}, 1)} }
 
-func (r *recorder) Format() audio.Format { return audio.Mono8k }
+func (r *recorder) Format() audio.Format {
+	if r.f.Rate == 0 {
+		return audio.Mono8k
+	}
+	return r.f
+}
 
 func (r *recorder) Write(p []int16) (int, error) {
 	r.mu.Lock()
@@ -92,10 +98,11 @@ func (r *recorder) waitTone(t *testing.T, mark int, hz float64) {
 	var lastHz, lastShare float64
 	ok := func() bool {
 		s := r.since(mark)
-		if len(s) < 4000 {
+		rate := r.Format().Rate
+		if len(s) < rate/2 {
 			return false
 		}
-		lastHz, lastShare = audio.DominantFrequency(s[len(s)-4000:], 8000, 300, 2000, 10)
+		lastHz, lastShare = audio.DominantFrequency(s[len(s)-rate/2:], rate, 300, 2000, 10)
 		return math.Abs(lastHz-hz) <= 10 && lastShare > 0.7
 	}
 	deadline := time.NewTimer(waitLimit)
@@ -154,6 +161,9 @@ type call struct {
 func startCall(t *testing.T, cfg Config, edit func(string) string) *call {
 	t.Helper()
 	cfg.LocalIP = loopback
+	if len(cfg.Codecs) == 0 {
+		cfg.Codecs = g711
+	}
 	a, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

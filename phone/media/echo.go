@@ -14,7 +14,8 @@ import (
 // EchoTest plays src back into sink through the same path a call uses,
 // without a network: every 20 ms one frame is read from src, encoded with
 // codecName, passed through a JitterBuffer, decoded and written to sink.
-// src and sink must be in the codec's format (8 kHz mono for G.711). It runs
+// src and sink must be in the codec's format (8 kHz mono for G.711, 16 kHz
+// for G.722, 48 kHz for Opus). It runs
 // until ctx ends (then it returns nil) or src ends (io.EOF: buffered audio
 // is flushed and nil returned); other errors are returned.
 func EchoTest(ctx context.Context, src audio.Source, sink audio.Sink, codecName string) error {
@@ -87,6 +88,15 @@ func EchoTest(ctx context.Context, src audio.Source, sink audio.Sink, codecName 
 			pc.good(pcm)
 		case FrameLost:
 			pcm = out[:len(frame)]
+			if c, ok := dec.(codec.Concealer); ok {
+				var next []byte
+				if nf, ok := jb.Peek(fr.Timestamp + jb.tsPerFrame); ok {
+					next = nf.Payload
+				}
+				if m, err := c.Conceal(pcm, next); err == nil && m == len(pcm) {
+					break
+				}
+			}
 			pc.conceal(pcm)
 		default:
 			continue

@@ -216,6 +216,17 @@ func (j *JitterBuffer) Pop() Frame {
 	return Frame{Status: FrameLost, Timestamp: ts}
 }
 
+// Peek returns the buffered frame at timestamp ts without removing it
+// (for decoders that recover a lost frame from the next one, Opus FEC).
+// Its Payload is owned by the buffer and valid until the next call on it.
+func (j *JitterBuffer) Peek(ts uint32) (Frame, bool) {
+	if i := j.slotAt(ts); i >= 0 {
+		s := &j.slots[i]
+		return Frame{Status: FrameOK, Timestamp: s.ts, PayloadType: s.pt, Payload: s.data}, true
+	}
+	return Frame{}, false
+}
+
 // slotAt finds the frame covering ts (a timestamp within one frame of it).
 func (j *JitterBuffer) slotAt(ts uint32) int {
 	for i := range j.slots {

@@ -27,8 +27,29 @@ var (
 // telephoneEvent is the RFC 4733 encoding name.
 const telephoneEvent = "telephone-event"
 
-// defaultTEPayloadType is the payload type we offer for telephone-event.
-const defaultTEPayloadType = 101
+// Payload types we offer for telephone-event at 8000 Hz and at 48000 Hz
+// (the latter alongside Opus, whose RTP clock is 48000), and for Opus.
+const (
+	defaultTEPayloadType = 101
+	te48kPayloadType     = 110
+	opusPayloadType      = 111
+)
+
+// preferredPayloadTypes are the dynamic payload types we offer for codecs
+// without a static one (what most SIP phones use).
+var preferredPayloadTypes = map[string]uint8{"OPUS": opusPayloadType}
+
+// tePayloadType is the payload type we offer telephone-event at clock under
+// (0 for clocks we do not offer it at).
+func tePayloadType(clock int) uint8 {
+	switch clock {
+	case 8000:
+		return defaultTEPayloadType
+	case 48000:
+		return te48kPayloadType
+	}
+	return 0
+}
 
 // staticPayloadTypes are the RFC 3551 static assignments we know by name.
 var staticPayloadTypes = map[string]uint8{"PCMU": 0, "GSM": 3, "PCMA": 8, "G722": 9, "G729": 18}
@@ -55,13 +76,29 @@ func (p payloadDesc) matches(q payloadDesc) bool {
 	return strings.EqualFold(p.name, q.name) && p.clock == q.clock
 }
 
-// describe returns the payload description of a codec with payload type pt.
+// describe returns the payload description of a codec with payload type pt
+// (channels and fmtp as the codec asks for them, see codec.SDPDescriber).
 func describe(c codec.Codec, pt uint8) payloadDesc {
 	ch := 0
 	if c.Format().Channels > 1 {
 		ch = c.Format().Channels
 	}
-	return payloadDesc{pt: pt, name: c.Name(), clock: c.ClockRate(), channels: ch}
+	p := payloadDesc{pt: pt, name: c.Name(), clock: c.ClockRate(), channels: ch}
+	if d, ok := c.(codec.SDPDescriber); ok {
+		p.channels = d.RTPMapChannels()
+		p.fmtp = d.FMTP()
+	}
+	return p
+}
+
+// localFMTP is our fmtp for a codec we negotiated as p (by its rtpmap).
+func localFMTP(p payloadDesc) string {
+	if c, ok := codec.ByRTPMap(p.name, p.clock); ok {
+		if d, ok := c.(codec.SDPDescriber); ok {
+			return d.FMTP()
+		}
+	}
+	return ""
 }
 
 // staticDesc is the implied rtpmap of a static payload type without one.
@@ -225,10 +262,50 @@ func find(list []payloadDesc, want payloadDesc) (payloadDesc, bool) {
 	return payloadDesc{}, false
 }
 
-// findTE returns the remote's telephone-event/8000 payload, if any.
-func findTE(list []payloadDesc) (payloadDesc, bool) {
-	return find(list, payloadDesc{name: telephoneEvent, clock: 8000})
+// pickCodec returns the first payload of order (ours, in preference order)
+// that remote lists, as the remote wrote it but named as we name it. A
+// remote payload of the same encoding at another clock rate for which
+// audio/codec has a variant (Opus at 16000, as RingCentral offers it)
+// counts as a match too, after an exact match of the same codec.
+func pickCodec(remote, order []payloadDesc) (payloadDesc, bool) {
+	for _, want := range order {
+		p, ok := find(remote, want)
+		if !ok {
+			for _, q := range remote {
+				if strings.EqualFold(q.name, want.name) {
+					if _, variant := codec.ByRTPMap(q.name, q.clock); variant {
+						p, ok = q, true
+						break
+					}
+				}
+			}
+		}
+		if ok {
+			p.name = want.name
+			return p, true
+		}
+	}
+	return payloadDesc{}, false
 }
+
+// findTE returns the remote's telephone-event payload, preferring the one
+// at clock (the audio codec's RTP clock), then 8000 Hz, then any.
+func findTE(list []payloadDesc, clock int) (payloadDesc, bool) {
+	for _, c := range []int{clock, 8000} {
+		if p, ok := find(list, payloadDesc{name: telephoneEvent, clock: c}); ok {
+			return p, true
+		}
+	}
+	for _, p := range list {
+		if strings.EqualFold(p.name, telephoneEvent) {
+			return p, true
+		}
+	}
+	return payloadDesc{}, false
+}
+
+// isTE reports whether p is telephone-event.
+func isTE(p payloadDesc) bool { return strings.EqualFold(p.name, telephoneEvent) }
 
 // localDescription holds what we put into one SDP of ours.
 type localDescription struct {

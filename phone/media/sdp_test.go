@@ -14,8 +14,16 @@ import (
 
 var loopback = netip.MustParseAddr("127.0.0.1")
 
+// g711 is the codec list the older tests were written for (the package
+// default before Opus and G.722).
+var g711 = []string{"PCMU", "PCMA"}
+
+// newSession returns a session on loopback offering codecs (default g711).
 func newSession(t testing.TB, codecs ...string) *Session {
 	t.Helper()
+	if len(codecs) == 0 {
+		codecs = g711
+	}
 	s, err := New(context.Background(), Config{LocalIP: loopback, Codecs: codecs})
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,8 @@
 // devices: it is driven with SDP bodies and audio.Source / audio.Sink.
 //
 // Audio format: the Source and Sink given to Start and SetAudio must be in
-// the negotiated codec's format (Codec().Format(); 8 kHz mono for G.711).
+// the negotiated codec's format (Session.Format: 8 kHz mono for G.711,
+// 16 kHz for G.722, 48 kHz for Opus, 16 kHz for Opus offered at 16000 Hz).
 // The session does not resample: the caller adapts devices with
 // audio/resample.
 package media
@@ -29,6 +30,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,8 +70,9 @@ type Config struct {
 	// PortMin and PortMax bound the RTP port (even; RTCP uses RTP+1).
 	// 0, 0 picks any free pair.
 	PortMin, PortMax int
-	// Codecs in preference order (names from audio/codec, e.g. "PCMU",
-	// "PCMA"). Empty means PCMU, PCMA. telephone-event is always offered.
+	// Codecs in preference order (names from audio/codec: "opus", "G722",
+	// "PCMU", "PCMA"). Empty means DefaultCodecs. telephone-event is always
+	// offered at 8000 Hz (PT 101), and at 48000 Hz (PT 110) when Opus is.
 	Codecs []string
 	// Logger receives debug/warn messages; nil discards them.
 	Logger *slog.Logger
@@ -79,6 +82,10 @@ type Config struct {
 	// (60 ms).
 	JitterFrames int
 }
+
+// DefaultCodecs is the codec preference used when Config.Codecs is empty:
+// Opus (PT 111, opus/48000/2), G.722 (PT 9), then G.711 µ-law and A-law.
+var DefaultCodecs = []string{"opus", "G722", "PCMU", "PCMA"}
 
 // Stats is a snapshot of a Session's counters.
 type Stats struct {
@@ -154,7 +161,10 @@ type Session struct {
 	negotiated bool
 	enc        codec.Codec
 	pt         uint8
-	tePT       int
+	tePT       int   // telephone-event PT we send DTMF with, -1 if none
+	teClock    int   // its clock rate
+	teRecv     []int // telephone-event PTs we accept (the peer's may differ from ours)
+	lastPT     int   // payload type of the last frame played, -1 before
 	decoders   map[uint8]codec.Codec
 	localDir   Direction
 	remoteDir  Direction
@@ -192,7 +202,7 @@ func New(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	names := cfg.Codecs
 	if len(names) == 0 {
-		names = []string{"PCMU", "PCMA"}
+		names = DefaultCodecs
 	}
 	s := &Session{
 		log:      cfg.Logger,
@@ -205,6 +215,7 @@ func New(ctx context.Context, cfg Config) (*Session, error) {
 		sessID:   rand.Uint64N(1 << 62),
 		sessVer:  1,
 		tePT:     -1,
+		lastPT:   -1,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -215,22 +226,28 @@ func New(ctx context.Context, cfg Config) (*Session, error) {
 	if s.jbTarget <= 0 {
 		s.jbTarget = 3
 	}
-	used := map[uint8]bool{defaultTEPayloadType: true}
+	used := map[uint8]bool{defaultTEPayloadType: true, te48kPayloadType: true}
+	seen := map[string]bool{}
 	nextDyn := uint8(96)
 	for _, n := range names {
 		c, ok := codec.ByName(n)
 		if !ok {
 			return nil, fmt.Errorf("media: unknown codec %q (known: %s)", n, strings.Join(codec.Names(), ", "))
 		}
-		pt, static := staticPayloadTypes[strings.ToUpper(c.Name())]
-		if !static {
-			for used[nextDyn] {
-				nextDyn++
-			}
-			pt = nextDyn
-		}
-		if used[pt] && static {
+		key := strings.ToUpper(c.Name())
+		if seen[key] {
 			continue // listed twice
+		}
+		seen[key] = true
+		pt, static := staticPayloadTypes[key]
+		if !static {
+			var pref bool
+			if pt, pref = preferredPayloadTypes[key]; !pref || used[pt] {
+				for used[nextDyn] {
+					nextDyn++
+				}
+				pt = nextDyn
+			}
 		}
 		used[pt] = true
 		s.local = append(s.local, describe(c, pt))
@@ -304,7 +321,8 @@ func bindPair(ip netip.Addr, lo, hi int) (*net.UDPConn, *net.UDPConn, error) {
 func (s *Session) LocalAddr() netip.AddrPort { return s.localRTP }
 
 // Offer returns our initial SDP offer (all configured codecs and
-// telephone-event, direction sendrecv unless Reoffer changed it).
+// telephone-event at 8000 Hz, and at 48000 Hz when a 48 kHz codec such as
+// Opus is offered; direction sendrecv unless Reoffer changed it).
 func (s *Session) Offer() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -336,11 +354,30 @@ func (s *Session) offerLocked(dir Direction) ([]byte, error) {
 		payloads = append(payloads, p)
 		used[p.pt] = true
 	}
-	te := payloadDesc{pt: defaultTEPayloadType, name: telephoneEvent, clock: 8000, fmtp: "0-16"}
-	if s.tePT >= 0 {
-		te.pt = uint8(s.tePT)
+	// telephone-event at 8000 Hz always, and at the clock of every other
+	// codec we offer that we have a payload type for (48000: Opus). After a
+	// negotiation its payload type is kept.
+	clocks := []int{8000}
+	if s.negotiated && !slices.Contains(clocks, s.enc.ClockRate()) {
+		clocks = append(clocks, s.enc.ClockRate())
 	}
-	used[te.pt] = true
+	for _, p := range s.local {
+		if !slices.Contains(clocks, p.clock) && tePayloadType(p.clock) != 0 {
+			clocks = append(clocks, p.clock)
+		}
+	}
+	var tes []payloadDesc
+	for _, clock := range clocks {
+		te := payloadDesc{pt: tePayloadType(clock), name: telephoneEvent, clock: clock, fmtp: "0-16"}
+		if s.tePT >= 0 && s.teClock == clock {
+			te.pt = uint8(s.tePT)
+		}
+		if te.pt == 0 || used[te.pt] {
+			continue
+		}
+		used[te.pt] = true
+		tes = append(tes, te)
+	}
 	nextDyn := uint8(96)
 	for _, p := range s.local {
 		if s.negotiated && p.matches(payloads[0]) {
@@ -355,7 +392,7 @@ func (s *Session) offerLocked(dir Direction) ([]byte, error) {
 		used[p.pt] = true
 		payloads = append(payloads, p)
 	}
-	payloads = append(payloads, te)
+	payloads = append(payloads, tes...)
 	out, err := s.describeLocked(dir, payloads)
 	if err != nil {
 		return nil, err
@@ -406,8 +443,10 @@ func (s *Session) describeLocked(dir Direction, payloads []payloadDesc) ([]byte,
 
 // Answer negotiates the remote's offer and returns our answer: the first
 // codec of our preference list the peer offers (with the peer's payload
-// type), telephone-event with the peer's payload type if it offered it at
-// 8000 Hz, and the direction both sides allow. Errors wrap ErrBadSDP,
+// type and our fmtp; Opus offered at 16000 Hz, as RingCentral does, is
+// accepted as Opus), telephone-event with the peer's payload type at the
+// codec's clock rate if offered, else at 8000 Hz, else at any rate, and the
+// direction both sides allow. Errors wrap ErrBadSDP,
 // ErrNoCommonCodec or ErrUnsupportedTransport and say why.
 func (s *Session) Answer(remoteOffer []byte) ([]byte, error) {
 	return s.answer(remoteOffer)
@@ -431,10 +470,8 @@ func (s *Session) CheckOffer(remoteOffer []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, want := range s.local {
-		if _, ok := find(rm.payloads, want); ok {
-			return nil
-		}
+	if _, ok := pickCodec(rm.payloads, s.local); ok {
+		return nil
 	}
 	return fmt.Errorf("%w: the peer offers %s, we support %s", ErrNoCommonCodec,
 		payloadNames(rm.payloads), payloadNames(s.local))
@@ -455,28 +492,21 @@ func (s *Session) answer(raw []byte) ([]byte, error) {
 		cur := describe(s.enc, s.pt)
 		order = append([]payloadDesc{cur}, order...)
 	}
-	var chosen payloadDesc
-	found := false
-	for _, want := range order {
-		if p, ok := find(rm.payloads, want); ok {
-			chosen, found = p, true
-			chosen.name = want.name
-			break
-		}
-	}
+	chosen, found := pickCodec(rm.payloads, order)
 	if !found {
 		return nil, fmt.Errorf("%w: the peer offers %s, we support %s", ErrNoCommonCodec,
 			payloadNames(rm.payloads), payloadNames(s.local))
 	}
-	payloads := []payloadDesc{{pt: chosen.pt, name: chosen.name, clock: chosen.clock, channels: chosen.channels}}
-	te := -1
-	if p, ok := findTE(rm.payloads); ok {
-		te = int(p.pt)
+	payloads := []payloadDesc{{pt: chosen.pt, name: chosen.name, clock: chosen.clock, channels: chosen.channels,
+		fmtp: localFMTP(chosen)}}
+	var tes []payloadDesc
+	if p, ok := findTE(rm.payloads, chosen.clock); ok {
+		tes = append(tes, p)
 		fmtp := p.fmtp
 		if fmtp == "" {
 			fmtp = "0-16"
 		}
-		payloads = append(payloads, payloadDesc{pt: p.pt, name: telephoneEvent, clock: 8000, fmtp: fmtp})
+		payloads = append(payloads, payloadDesc{pt: p.pt, name: telephoneEvent, clock: p.clock, fmtp: fmtp})
 	}
 	dir := answerDirection(s.desired, rm.dir)
 	out, err := s.describeLocked(dir, payloads)
@@ -484,7 +514,7 @@ func (s *Session) answer(raw []byte) ([]byte, error) {
 		return nil, err
 	}
 	s.pending = nil
-	s.applyLocked(rm, []payloadDesc{chosen}, te, dir)
+	s.applyLocked(rm, []payloadDesc{chosen}, tes, dir)
 	return out, nil
 }
 
@@ -502,12 +532,26 @@ func (s *Session) SetAnswer(remoteAnswer []byte) error {
 	if s.pending == nil {
 		return ErrNoOffer
 	}
-	var accepted []payloadDesc
+	var accepted, tes []payloadDesc
 	for _, p := range rm.payloads {
-		if strings.EqualFold(p.name, telephoneEvent) {
-			continue
+		ours, ok := find(s.pending.payloads, p)
+		if !ok {
+			// A variant clock of an offered codec on the payload type we
+			// offered it with (Opus answered as OPUS/16000).
+			for _, q := range s.pending.payloads {
+				if q.pt == p.pt && strings.EqualFold(q.name, p.name) {
+					_, ok = codec.ByRTPMap(p.name, p.clock)
+					ours = q
+				}
+			}
 		}
-		if ours, ok := find(s.pending.payloads, p); ok && !strings.EqualFold(ours.name, telephoneEvent) {
+		switch {
+		case !ok:
+		case isTE(p):
+			if isTE(ours) {
+				tes = append(tes, p)
+			}
+		case !isTE(ours):
 			p.name = ours.name
 			accepted = append(accepted, p)
 		}
@@ -516,13 +560,13 @@ func (s *Session) SetAnswer(remoteAnswer []byte) error {
 		return fmt.Errorf("%w: the answer has %s, we offered %s", ErrNoCommonCodec,
 			payloadNames(rm.payloads), payloadNames(s.pending.payloads))
 	}
-	te := -1
-	if p, ok := findTE(rm.payloads); ok {
-		te = int(p.pt)
+	if p, ok := findTE(tes, accepted[0].clock); ok { // the one we send with first
+		i := slices.IndexFunc(tes, func(q payloadDesc) bool { return q.pt == p.pt })
+		tes[0], tes[i] = tes[i], tes[0]
 	}
 	dir := s.pending.dir
 	s.pending = nil
-	s.applyLocked(rm, accepted, te, dir)
+	s.applyLocked(rm, accepted, tes, dir)
 	return nil
 }
 
@@ -538,24 +582,44 @@ func payloadNames(ps []payloadDesc) string {
 }
 
 // applyLocked installs a negotiation result: accepted[0] is the codec we
-// send, all of accepted may be received.
-func (s *Session) applyLocked(rm remoteMedia, accepted []payloadDesc, te int, localDir Direction) {
+// send, all of accepted may be received; tes are the telephone-event
+// payloads, tes[0] the one we send DTMF with.
+func (s *Session) applyLocked(rm remoteMedia, accepted []payloadDesc, tes []payloadDesc, localDir Direction) {
 	first := accepted[0]
-	changed := !s.negotiated || !strings.EqualFold(s.enc.Name(), first.name) || s.pt != first.pt
+	changed := !s.negotiated || !strings.EqualFold(s.enc.Name(), first.name) || s.pt != first.pt ||
+		s.enc.ClockRate() != first.clock
 	if changed {
-		s.enc, _ = codec.ByName(first.name)
+		s.enc, _ = codec.ByRTPMap(first.name, first.clock)
 		s.pt = first.pt
+		if a, ok := s.enc.(codec.FMTPApplier); ok {
+			a.ApplyFMTP(first.fmtp)
+		}
+		// The jitter buffer steps by the codec's RTP timestamp units per
+		// frame (160 for G.722 although it carries 320 samples).
 		s.jb = NewJitterBuffer(codec.FrameTimestamp(s.enc), s.jbTarget, 16)
 		s.conceal = concealer{}
+		s.lastPT = -1
+		s.decoders = map[uint8]codec.Codec{}
 	}
-	s.decoders = map[uint8]codec.Codec{}
+	// Keep the decoders (and their state) of payloads that stay.
+	decs := map[uint8]codec.Codec{}
 	for _, p := range accepted {
-		if d, ok := codec.ByName(p.name); ok {
-			s.decoders[p.pt] = d
+		if d, ok := s.decoders[p.pt]; ok && strings.EqualFold(d.Name(), p.name) && d.ClockRate() == p.clock {
+			decs[p.pt] = d
+		} else if d, ok := codec.ByRTPMap(p.name, p.clock); ok {
+			decs[p.pt] = d
 		}
 	}
+	s.decoders = decs
 	s.negotiated = true
-	s.tePT = te
+	te := -1
+	s.tePT, s.teClock, s.teRecv = -1, 0, s.teRecv[:0]
+	for i, p := range tes {
+		if i == 0 {
+			te, s.tePT, s.teClock = int(p.pt), int(p.pt), p.clock
+		}
+		s.teRecv = append(s.teRecv, int(p.pt))
+	}
 	s.localDir = localDir
 	s.remoteDir = rm.dir
 	var rtpA, rtcpA netip.AddrPort
@@ -633,7 +697,7 @@ func (s *Session) Format() audio.Format {
 
 // Start begins the 20 ms send loop, the receive loop, playout and RTCP.
 // src and sink must be in the codec's Format (see Format; 8 kHz mono for
-// G.711) — the session does not resample. nil src sends silence, nil sink
+// G.711, 16 kHz for G.722, 48 kHz for Opus) — the session does not resample. nil src sends silence, nil sink
 // discards.
 func (s *Session) Start(src audio.Source, sink audio.Sink) error {
 	s.mu.Lock()
@@ -791,18 +855,20 @@ func (s *Session) Close() error {
 // ---- send path ----
 
 type sendSnapshot struct {
-	src  audio.Source
-	enc  codec.Codec
-	pt   uint8
-	te   int
-	dest netip.AddrPort
-	ok   bool
+	src     audio.Source
+	enc     codec.Codec
+	pt      uint8
+	te      int
+	teClock int
+	dest    netip.AddrPort
+	ok      bool
 }
 
 func (s *Session) snapshotSend() sendSnapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return sendSnapshot{src: s.src, enc: s.enc, pt: s.pt, te: s.tePT, dest: s.destLocked(), ok: s.canSendLocked()}
+	return sendSnapshot{src: s.src, enc: s.enc, pt: s.pt, te: s.tePT, teClock: s.teClock, dest: s.destLocked(),
+		ok: s.canSendLocked()}
 }
 
 // sendLoop produces one 20 ms frame per tick: audio, or DTMF events.
@@ -848,7 +914,10 @@ func (s *Session) sendLoop() {
 			if job == nil {
 				select {
 				case job = <-s.dtmfQ:
-					job.durTS = codec.FrameTimestamp(snap.enc)
+					// Event durations count in the telephone-event clock
+					// (8000 Hz beside Opus when the peer has no 48 kHz
+					// events); the event timestamp is the audio one.
+					job.durTS = uint32(max(snap.teClock, 8000) * codec.FrameMillis / 1000)
 				default:
 				}
 			}
@@ -1002,7 +1071,7 @@ func (s *Session) handleDatagram(b []byte, from netip.AddrPort, now time.Time) {
 		s.ignored.Add(1)
 		return
 	}
-	isTE := s.tePT >= 0 && int(p.PayloadType) == s.tePT
+	isTE := slices.Contains(s.teRecv, int(p.PayloadType))
 	dec, isAudio := s.decoders[p.PayloadType]
 	if !isTE && !isAudio {
 		s.ignored.Add(1)
@@ -1024,7 +1093,7 @@ func (s *Session) handleDatagram(b []byte, from netip.AddrPort, now time.Time) {
 		s.ignored.Add(1)
 		return
 	}
-	clock := int64(8000)
+	clock := int64(max(s.teClock, 8000))
 	if isAudio {
 		clock = int64(dec.ClockRate())
 	}
@@ -1083,8 +1152,15 @@ func (s *Session) playoutFrame(pcm []int16) ([]int16, audio.Sink) {
 		s.jb.Reset()
 		return nil, nil
 	}
-	n := codec.FrameSamples(s.enc)
 	f := s.jb.Pop()
+	var last codec.Codec
+	if s.lastPT >= 0 {
+		last = s.decoders[uint8(s.lastPT)]
+	}
+	n := codec.FrameSamples(s.enc)
+	if last != nil {
+		n = codec.FrameSamples(last)
+	}
 	out := pcm[:n]
 	switch f.Status {
 	case FrameOK:
@@ -1092,14 +1168,31 @@ func (s *Session) playoutFrame(pcm []int16) ([]int16, audio.Sink) {
 			if m, err := dec.Decode(pcm, f.Payload); err == nil && m > 0 {
 				out = pcm[:m]
 				s.conceal.good(out)
+				s.lastPT = int(f.PayloadType)
 				return out, s.sink
 			}
 		}
-		s.conceal.conceal(out)
+		s.concealLocked(last, out, f.Timestamp)
 	case FrameLost:
-		s.conceal.conceal(out)
+		s.concealLocked(last, out, f.Timestamp)
 	default:
 		clear(out)
 	}
 	return out, s.sink
+}
+
+// concealLocked fills out for the lost frame at ts: with the decoder's own
+// concealment when it has one (Opus: in-band FEC from the next frame if it
+// is already buffered, else PLC), else by fading out the last frame.
+func (s *Session) concealLocked(dec codec.Codec, out []int16, ts uint32) {
+	if c, ok := dec.(codec.Concealer); ok {
+		var next []byte
+		if nf, ok := s.jb.Peek(ts + s.jb.tsPerFrame); ok && int(nf.PayloadType) == s.lastPT {
+			next = nf.Payload
+		}
+		if m, err := c.Conceal(out, next); err == nil && m == len(out) {
+			return
+		}
+	}
+	s.conceal.conceal(out)
 }

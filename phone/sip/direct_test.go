@@ -28,7 +28,7 @@ func TestDirectIPCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	ans := a.wait(t, phone.EvAnswered, phone.EvEnded)
-	if ans.Call.Codec != "PCMU" {
+	if ans.Call.Codec != "opus" { // the default preference between two Switchboards
 		t.Fatalf("codec %q", ans.Call.Codec)
 	}
 	b.wait(t, phone.EvAnswered, phone.EvEnded)

@@ -22,6 +22,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"switchboard/phone"
+	"switchboard/phone/media"
 )
 
 // Config configures a Signaler.
@@ -34,7 +35,7 @@ type Config struct {
 	MediaIP    string
 	RTPPortMin int
 	RTPPortMax int
-	Codecs     []string // preference; default PCMU, PCMA
+	Codecs     []string // preference; default media.DefaultCodecs (Opus, G.722, PCMU, PCMA)
 	// InstanceID is the stable per-install UUID for +sip.instance (RFC 5626).
 	InstanceID string
 	UserAgent  string
@@ -86,7 +87,7 @@ func New(ctx context.Context, cfg Config) (*Signaler, error) {
 		cfg.KeepAlive = 25 * time.Second
 	}
 	if len(cfg.Codecs) == 0 {
-		cfg.Codecs = []string{"PCMU", "PCMA"}
+		cfg.Codecs = media.DefaultCodecs
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "Switchboard"

@@ -50,6 +50,14 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 	if loadErr != nil {
 		log.Warn("settings", "err", loadErr)
 	}
+	hist, err := app.LoadHistory(prefs)
+	if err != nil {
+		log.Warn("call history", "err", err)
+	}
+	contacts, err := app.LoadContacts(prefs)
+	if err != nil {
+		log.Warn("contacts", "err", err)
+	}
 
 	core, err := newCore(ctx, st)
 	if err != nil {
@@ -77,17 +85,35 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 
 	runDone := make(chan error, 1)
 	go func() { runDone <- core.Phone.Run(ctx) }()
+	if log.Enabled(ctx, slog.LevelDebug) {
+		go logEvents(ctx, log, core.Phone)
+	}
 
 	w := a.NewWindow("Switchboard")
 	w.SetIcon(ui.Icon())
 	w.SetMaster()
-	w.Resize(fyne.NewSize(440, 780))
+	size := fyne.NewSize(440, 780)
+	if st.Window.Valid() {
+		size = fyne.NewSize(st.Window.Width, st.Window.Height)
+	}
+	w.Resize(size)
 	save := func(s app.Settings) {
 		if err := app.Save(prefs, s); err != nil {
 			log.Error("save settings", "err", err)
 		}
 	}
-	u := ui.New(w, guiController{Phone: core.Phone, echo: core.Echo}, &st, secrets, save)
+	saveHist := func(h app.History) {
+		if err := app.SaveHistory(prefs, h); err != nil {
+			log.Error("save call history", "err", err)
+		}
+	}
+	saveContacts := func(c app.Contacts) {
+		if err := app.SaveContacts(prefs, c); err != nil {
+			log.Error("save contacts", "err", err)
+		}
+	}
+	u := ui.New(w, guiController{Phone: core.Phone, echo: core.Echo}, &st, secrets, save,
+		ui.WithHistory(hist, saveHist), ui.WithContacts(contacts, saveContacts))
 	u.SetBanner(banner)
 	u.Start(ctx)
 
@@ -95,7 +121,10 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 	a.Lifecycle().SetOnStarted(func() {
 		go func() {
 			<-ctx.Done()
-			fyne.Do(a.Quit)
+			fyne.Do(func() {
+				u.RememberWindowSize()
+				a.Quit()
+			})
 		}()
 	})
 	w.ShowAndRun()
@@ -107,6 +136,28 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 	case <-time.After(5 * time.Second):
 		log.Warn("phone did not stop within 5 s")
 		return nil
+	}
+}
+
+// logEvents logs every phone event at debug level (support logs, and the
+// end-to-end test follows them). Events carry no secrets.
+func logEvents(ctx context.Context, log *slog.Logger, p *phone.Phone) {
+	_, events := p.Subscribe(ctx)
+	for ev := range events {
+		attrs := []any{"event", string(ev.Kind)}
+		if c := ev.Call; c != nil {
+			attrs = append(attrs, "call", string(c.ID), "state", c.State.String(), "peer", c.Peer)
+			if c.Cause != "" {
+				attrs = append(attrs, "cause", string(c.Cause))
+			}
+		}
+		if r := ev.Reg; r != nil {
+			attrs = append(attrs, "account", r.AccountID, "reason", r.Reason)
+		}
+		if ev.Message != "" {
+			attrs = append(attrs, "message", ev.Message)
+		}
+		log.Debug("phone event", attrs...)
 	}
 }
 

@@ -172,7 +172,10 @@ func runCLI(ctx context.Context, args []string, in io.Reader, stdout, stderr io.
 // SIP stack on the configured listen address, the chosen sound devices (or
 // silence, with a warning, when none can be opened), and the echo test.
 func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
-	log := newLogger(os.Stderr, os.Getenv("SWITCHBOARD_DEBUG") != "")
+	// SWITCHBOARD_SIP_TRACE=1 logs every SIP message (Authorization
+	// redacted) at debug level, so it turns debug logging on too.
+	trace := os.Getenv("SWITCHBOARD_SIP_TRACE") != ""
+	log := newLogger(os.Stderr, trace || os.Getenv("SWITCHBOARD_DEBUG") != "")
 	var au phone.Audio
 	dev, err := device.Open(ctx, device.Config{CaptureID: st.InputDevice, PlaybackID: st.OutputDevice,
 		Format: audio.Mono48k, Logger: log})
@@ -186,11 +189,11 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 	if listen == "" {
 		listen = "0.0.0.0:5060"
 	}
-	sig, err := sip.New(ctx, sip.Config{Listen: listen, Codecs: st.Codecs, InstanceID: st.InstanceID, Logger: log})
+	sig, err := sip.New(ctx, sip.Config{Listen: listen, Codecs: st.Codecs, InstanceID: st.InstanceID, Logger: log, Trace: trace})
 	if err != nil && listen != "0.0.0.0:0" {
 		// Port taken (another softphone?): take any free port rather than fail.
 		log.Warn("SIP port busy, using a free one", "listen", listen, "err", err)
-		sig, err = sip.New(ctx, sip.Config{Listen: "0.0.0.0:0", Codecs: st.Codecs, InstanceID: st.InstanceID, Logger: log})
+		sig, err = sip.New(ctx, sip.Config{Listen: "0.0.0.0:0", Codecs: st.Codecs, InstanceID: st.InstanceID, Logger: log, Trace: trace})
 	}
 	if err != nil {
 		return guiCore{}, err
@@ -203,8 +206,10 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 		if au == nil {
 			return errors.New("no sound device for the echo test")
 		}
-		return media.EchoTest(ctx, resample.NewSource(au.Source(), audio.Mono8k),
-			resample.NewSink(au.Sink(), audio.Mono8k), "PCMU")
+		// The whole call pipeline: mic -> Opus encoder -> jitter buffer ->
+		// decoder -> speaker.
+		return media.EchoTest(ctx, resample.NewSource(au.Source(), audio.Mono48k),
+			resample.NewSink(au.Sink(), audio.Mono48k), "opus")
 	}
 	return guiCore{Phone: core, Echo: echo}, nil
 }

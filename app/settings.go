@@ -65,10 +65,27 @@ type Settings struct {
 	STUN string `json:"stun,omitempty"`
 	// RecentDials are dial targets, most recent first, at most MaxRecentDials.
 	RecentDials []string `json:"recent_dials,omitempty"`
+	// Window is the main window's size at the last quit (zero: default).
+	Window WindowSize `json:"window,omitzero"`
+	// DirectIPChosen is set once the agent chose "Use direct IP calls" on
+	// the first-run screen, which then no longer shows without an account.
+	DirectIPChosen bool `json:"direct_ip_chosen,omitempty"`
+}
+
+// WindowSize is a window's size in Fyne units.
+type WindowSize struct {
+	Width  float32 `json:"width"`
+	Height float32 `json:"height"`
+}
+
+// Valid reports whether the size is plausible enough to restore.
+func (w WindowSize) Valid() bool {
+	return w.Width >= 200 && w.Height >= 200 && w.Width <= 10000 && w.Height <= 10000
 }
 
 // DefaultCodecs is the codec order of a new install.
-var DefaultCodecs = []string{"PCMU", "PCMA"}
+// It matches phone/media.DefaultCodecs: Opus, then G.722, then G.711.
+var DefaultCodecs = []string{"opus", "G722", "PCMU", "PCMA"}
 
 // Defaults returns the settings of a fresh install with a new InstanceID.
 func Defaults() Settings {

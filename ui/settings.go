@@ -156,6 +156,7 @@ func (u *UI) showAccountForm(orig *phone.Account) *accountForm {
 	f.dlg.SetButtons([]fyne.CanvasObject{cancel, f.save})
 	f.dlg.Resize(fyne.NewSize(460, 0))
 	f.dlg.Show()
+	u.lastAccountForm = f
 	return f
 }
 

@@ -65,13 +65,71 @@ type UI struct {
 	cards      map[phone.CallID]*callCard
 	notice     *widget.Label
 	incoming   *incomingOverlay
+
+	hist         *app.History
+	saveHist     func(app.History)
+	contacts     *app.Contacts
+	saveContacts func(app.Contacts)
+
+	main          *fyne.Container // accounts, tabs
+	firstRun      *fyne.Container
+	firstEcho     *widget.Button
+	firstRunIP    *widget.Label
+	tabs          *container.AppTabs
+	phoneTab      *container.TabItem
+	historyTab    *container.TabItem
+	contactsTab   *container.TabItem
+	historyBox    *fyne.Container
+	historyEmpty  *widget.Label
+	contactSearch *widget.Entry
+	contactsBox   *fyne.Container
+	contactsEmpty *widget.Label
+	suggestBox    *fyne.Container
+
+	historyList    *widget.List
+	historyRowsSet func([]HistoryView)
+	contactList    *widget.List
+	contactRowsSet func([]app.Contact)
+	// historyRows and contactRows map a list row's object to its widgets.
+	historyRows map[fyne.CanvasObject]*historyRow
+	contactRows map[fyne.CanvasObject]*contactRow
+	// lastAccountForm is the account form opened last (for tests).
+	lastAccountForm *accountForm
+}
+
+// Option configures New.
+type Option func(*UI)
+
+// WithHistory gives the UI the call history to show and extend; save
+// persists a copy after each change and must not block.
+func WithHistory(h app.History, save func(app.History)) Option {
+	return func(u *UI) {
+		c := h.Clone()
+		u.hist = &c
+		if save != nil {
+			u.saveHist = save
+		}
+	}
+}
+
+// WithContacts gives the UI the contact list to show and edit; save
+// persists a copy after each change and must not block.
+func WithContacts(cs app.Contacts, save func(app.Contacts)) Option {
+	return func(u *UI) {
+		c := cs.Clone()
+		u.contacts = &c
+		if save != nil {
+			u.saveContacts = save
+		}
+	}
 }
 
 // New builds the main window's content into win and renders the phone's
 // current state. st is the settings the UI edits (only on the Fyne
 // goroutine); save persists a copy after each change and must not block.
-// secrets is only used off the Fyne goroutine.
-func New(win fyne.Window, ctl Controller, st *app.Settings, secrets app.SecretStore, save func(app.Settings)) *UI {
+// secrets is only used off the Fyne goroutine. WithHistory and
+// WithContacts add the persisted call history and contacts.
+func New(win fyne.Window, ctl Controller, st *app.Settings, secrets app.SecretStore, save func(app.Settings), opts ...Option) *UI {
 	if st == nil {
 		st = &app.Settings{}
 	}
@@ -82,6 +140,12 @@ func New(win fyne.Window, ctl Controller, st *app.Settings, secrets app.SecretSt
 		win: win, ctl: ctl, st: st, secrets: secrets, save: save,
 		ctx: context.Background(), posts: make(chan func(), 16),
 		now: time.Now, rendered: func() {}, stopped: make(chan struct{}), cards: map[phone.CallID]*callCard{},
+		hist: &app.History{Version: app.HistoryVersion}, saveHist: func(app.History) {},
+		contacts: &app.Contacts{Version: app.ContactsVersion}, saveContacts: func(app.Contacts) {},
+		historyRows: map[fyne.CanvasObject]*historyRow{}, contactRows: map[fyne.CanvasObject]*contactRow{},
+	}
+	for _, o := range opts {
+		o(u)
 	}
 	win.SetContent(u.build())
 	win.Canvas().SetOnTypedRune(u.typedRune)
@@ -107,6 +171,7 @@ func (u *UI) SetBanner(text string) {
 func (u *UI) requestClose() {
 	n := len(u.vm.Calls)
 	if n == 0 {
+		u.RememberWindowSize()
 		u.win.Close()
 		return
 	}
@@ -116,9 +181,23 @@ func (u *UI) requestClose() {
 	}
 	dialog.ShowConfirm("Quit Switchboard", msg, func(ok bool) {
 		if ok {
+			u.RememberWindowSize()
 			u.win.Close()
 		}
 	}, u.win)
+}
+
+// RememberWindowSize stores the window's current size in the settings, so
+// the next start opens it at the same size. Call it on the Fyne goroutine
+// before quitting.
+func (u *UI) RememberWindowSize() {
+	sz := u.win.Canvas().Size()
+	ws := app.WindowSize{Width: sz.Width, Height: sz.Height}
+	if !ws.Valid() || ws == u.st.Window {
+		return
+	}
+	u.st.Window = ws
+	u.save(u.st.Clone())
 }
 
 // Notify shows a transient message in the status line at the bottom.
@@ -161,6 +240,9 @@ func (u *UI) build() fyne.CanvasObject {
 	dialRow := container.NewBorder(nil, nil, u.recentBtn, u.callBtn, u.entry)
 
 	u.dialpad = newDialpad(u.pressKey)
+	u.suggestBox = container.NewVBox()
+	u.suggestBox.Hide()
+	u.entry.OnChanged = func(string) { u.renderSuggestions() }
 
 	u.callsBox = container.NewVBox()
 	u.notice = widget.NewLabel("")
@@ -168,9 +250,24 @@ func (u *UI) build() fyne.CanvasObject {
 
 	u.incoming = newIncomingOverlay(u.win.Canvas(), u.answer, u.decline)
 
-	u.top = container.NewVBox(u.banner, header, u.accountBox, u.directIP,
-		widget.NewSeparator(), u.fromSelect, dialRow, u.dialpad, widget.NewSeparator())
-	u.root = container.NewBorder(u.top, u.notice, nil, nil, container.NewVScroll(u.callsBox))
+	phoneTop := container.NewVBox(u.fromSelect, dialRow, u.suggestBox, u.dialpad, widget.NewSeparator())
+	u.phoneTab = container.NewTabItemWithIcon("Phone", theme.GridIcon(),
+		container.NewBorder(phoneTop, nil, nil, nil, container.NewVScroll(u.callsBox)))
+	u.historyTab = container.NewTabItemWithIcon(HistoryTabTitle(0), theme.HistoryIcon(), u.buildHistory())
+	u.contactsTab = container.NewTabItemWithIcon("Contacts", theme.AccountIcon(), u.buildContacts())
+	u.tabs = container.NewAppTabs(u.phoneTab, u.historyTab, u.contactsTab)
+	u.tabs.OnSelected = func(ti *container.TabItem) {
+		if ti == u.historyTab {
+			u.historyViewed()
+		}
+	}
+
+	u.top = container.NewVBox(u.banner, header, u.accountBox, u.directIP)
+	u.main = container.NewStack(u.tabs)
+	u.firstRun = u.buildFirstRun()
+	u.root = container.NewBorder(u.top, u.notice, nil, nil, container.NewStack(u.main, u.firstRun))
+	u.renderHistory()
+	u.renderContacts()
 	return u.root
 }
 
@@ -180,6 +277,7 @@ func (u *UI) render(s phone.Snapshot) {
 	u.vm = vm
 	u.renderAccounts(vm)
 	u.renderCalls(vm)
+	u.renderFirstRun(vm)
 	ringing := vm.Incoming != nil && !u.incoming.shown
 	u.incoming.show(vm.Incoming)
 	if ringing {
@@ -255,6 +353,9 @@ func (u *UI) renderCalls(vm ViewModel) {
 		if !ok {
 			c = newCallCard(u, cv.ID)
 			u.cards[cv.ID] = c
+			if u.tabs.Selected() != u.phoneTab {
+				u.tabs.Select(u.phoneTab) // a new call: show its card
+			}
 		}
 		c.update(cv)
 		objs = append(objs, c.card)
@@ -321,6 +422,30 @@ func (u *UI) dial() {
 	u.st.AddRecentDial(target)
 	u.save(u.st.Clone())
 	u.entry.SetText("")
+}
+
+// redial calls target again from accountID when that identity still
+// exists, else from the chosen one.
+func (u *UI) redial(accountID, target string) {
+	from := u.from
+	for _, o := range u.vm.DialFrom {
+		if o.ID == accountID {
+			from = accountID
+		}
+	}
+	u.placeCall(from, target)
+}
+
+// placeCall dials target from the identity from and shows the Phone tab.
+func (u *UI) placeCall(from, target string) {
+	if _, err := u.ctl.Dial(from, target); err != nil {
+		u.Notify("Could not call " + target + ": " + ErrorText(err))
+		return
+	}
+	u.Notify("")
+	u.st.AddRecentDial(target)
+	u.save(u.st.Clone())
+	u.tabs.Select(u.phoneTab)
 }
 
 // pressKey is a dialpad key: DTMF into an active call, else a digit in the
@@ -406,6 +531,7 @@ func (u *UI) onEvent(ev phone.Event) {
 	case phone.EvEnded:
 		if ev.Call != nil {
 			u.Notify(EndedText(*ev.Call))
+			u.recordEnded(*ev.Call)
 		}
 	case phone.EvError:
 		if ev.Message != "" {
@@ -424,8 +550,7 @@ func (u *UI) toggleEcho() {
 	}
 	ctx, cancel := context.WithCancel(u.ctx)
 	u.echoStop = cancel
-	u.echoBtn.SetText("Stop echo test")
-	u.echoBtn.SetIcon(theme.MediaStopIcon())
+	u.setEchoButtons(true)
 	u.Notify("Echo test: speak, and you should hear yourself.")
 	go func() {
 		err := u.ctl.EchoTest(ctx)
@@ -433,8 +558,7 @@ func (u *UI) toggleEcho() {
 		cancel()
 		u.post(func() {
 			u.echoStop = nil
-			u.echoBtn.SetText("Echo test")
-			u.echoBtn.SetIcon(theme.MediaPlayIcon())
+			u.setEchoButtons(false)
 			switch {
 			case err != nil && !stopped:
 				u.Notify("Echo test failed: " + ErrorText(err))
@@ -443,6 +567,18 @@ func (u *UI) toggleEcho() {
 			}
 		})
 	}()
+}
+
+// setEchoButtons shows the echo test buttons as running or not.
+func (u *UI) setEchoButtons(running bool) {
+	text, icon := "Echo test", theme.MediaPlayIcon()
+	if running {
+		text, icon = "Stop echo test", theme.MediaStopIcon()
+	}
+	for _, b := range []*widget.Button{u.echoBtn, u.firstEcho} {
+		b.SetText(text)
+		b.SetIcon(icon)
+	}
 }
 
 // registerSaved hands the saved accounts to the phone, with passwords from

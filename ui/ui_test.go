@@ -34,10 +34,26 @@ type harness struct {
 	st      *app.Settings
 	secrets *app.MemStore
 	saved   []app.Settings
+	hist    []app.History
+	cons    []app.Contacts
 	done    chan struct{}
 }
 
+// lastHist returns the history as last saved (empty if never).
+func (h *harness) lastHist() app.History {
+	if len(h.hist) == 0 {
+		return app.History{}
+	}
+	return h.hist[len(h.hist)-1]
+}
+
 func newHarness(t *testing.T, snap phone.Snapshot, accounts ...phone.Account) *harness {
+	t.Helper()
+	return newHarnessWith(t, snap, app.History{}, app.Contacts{}, accounts...)
+}
+
+// newHarnessWith is newHarness with a stored call history and contacts.
+func newHarnessWith(t *testing.T, snap phone.Snapshot, hist app.History, cons app.Contacts, accounts ...phone.Account) *harness {
 	t.Helper()
 	test.NewTempApp(t)
 	h := &harness{fake: newFake(), secrets: app.NewMemStore(), done: make(chan struct{}, 64), met: make(chan struct{}, 1)}
@@ -45,10 +61,13 @@ func newHarness(t *testing.T, snap phone.Snapshot, accounts ...phone.Account) *h
 		snap.Listen = "sip:127.0.0.1:5060"
 	}
 	h.fake.setSnapshot(snap)
-	h.st = &app.Settings{Version: 1, InstanceID: "00000000-0000-4000-8000-000000000000", Accounts: accounts}
+	h.st = &app.Settings{Version: 1, InstanceID: "00000000-0000-4000-8000-000000000000", Accounts: accounts,
+		DirectIPChosen: true} // TestFirstRun clears it
 	h.win = test.NewTempWindow(t, nil)
 	h.win.Resize(fyne.NewSize(420, 720))
-	h.u = New(h.win, h.fake, h.st, h.secrets, func(s app.Settings) { h.saved = append(h.saved, s) })
+	h.u = New(h.win, h.fake, h.st, h.secrets, func(s app.Settings) { h.saved = append(h.saved, s) },
+		WithHistory(hist, func(x app.History) { h.hist = append(h.hist, x) }),
+		WithContacts(cons, func(x app.Contacts) { h.cons = append(h.cons, x) }))
 	h.u.now = func() time.Time { return t0 }
 	h.u.rendered = func() {
 		h.mu.Lock()

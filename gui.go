@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +14,9 @@ import (
 
 	"switchboard/app"
 	"switchboard/app/keyring"
+	"switchboard/audio"
+	"switchboard/audio/device"
+	"switchboard/audio/tone"
 	"switchboard/phone"
 	"switchboard/ui"
 )
@@ -26,6 +31,15 @@ type guiCore struct {
 	// Echo runs an echo test until ctx ends (nil: the button reports that
 	// no echo test is available).
 	Echo func(ctx context.Context) error
+	// Audio lists the sound devices and plays the speaker test for the
+	// Audio settings (nil: the pickers say device choice is unavailable).
+	Audio ui.AudioSystem
+	// Levels is the microphone level for the echo test's meter (nil: no
+	// meter).
+	Levels ui.LevelSource
+	// Trace is the ring of recent redacted SIP messages the SIP trace
+	// viewer shows (nil: no viewer).
+	Trace *app.TraceBuffer
 }
 
 // runGUI runs the desktop app until its window closes or ctx ends. It
@@ -112,9 +126,34 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 			log.Error("save contacts", "err", err)
 		}
 	}
-	u := ui.New(w, guiController{Phone: core.Phone, echo: core.Echo}, &st, secrets, save,
-		ui.WithHistory(hist, saveHist), ui.WithContacts(contacts, saveContacts))
+	opts := []ui.Option{ui.WithHistory(hist, saveHist), ui.WithContacts(contacts, saveContacts)}
+	if core.Audio != nil {
+		opts = append(opts, ui.WithAudio(core.Audio))
+	}
+	if core.Levels != nil {
+		opts = append(opts, ui.WithLevels(core.Levels))
+	}
+	if core.Trace != nil {
+		opts = append(opts, ui.WithTrace(core.Trace))
+	}
+	// Notifications and the tray talk to D-Bus on Linux; with no session
+	// bus godbus would autolaunch one (and daemons that outlive us), so
+	// both are only used when a bus is already there.
+	busErr := keyring.SessionBus()
+	if busErr == nil {
+		opts = append(opts, ui.WithNotifier(func(title, body string) {
+			// A synchronous D-Bus call (it may wait for a notification
+			// daemon to start): keep it off the Fyne goroutine.
+			go a.SendNotification(fyne.NewNotification(title, body))
+		}))
+	} else {
+		log.Info("no desktop notifications or tray", "reason", busErr)
+	}
+	u := ui.New(w, guiController{Phone: core.Phone, echo: core.Echo}, &st, secrets, save, opts...)
 	u.SetBanner(banner)
+	if busErr == nil && u.SetupTray(a) {
+		log.Debug("system tray installed")
+	}
 	u.Start(ctx)
 
 	// Quit when the caller cancels ctx (signal, cli command).
@@ -183,3 +222,246 @@ func (c guiController) EchoTest(ctx context.Context) error {
 }
 
 var _ ui.Controller = guiController{}
+
+// deviceAudio is the ui.AudioSystem over audio/device. open is the stream
+// the phone uses (nil when none opened) and openID its playback device ID.
+type deviceAudio struct {
+	open   *device.Stream
+	openID string
+	log    *slog.Logger
+	// switchTo moves the phone's microphone (capture) or speaker to
+	// another device at once (the core's SwitchAudioDevice); nil: the
+	// choice applies at the next start.
+	switchTo func(capture bool, id string) error
+}
+
+// SwitchDevice implements ui.AudioSwitcher.
+func (d deviceAudio) SwitchDevice(capture bool, id string) error {
+	if d.switchTo == nil || d.open == nil {
+		return errNoSwitch
+	}
+	return d.switchTo(capture, id)
+}
+
+// liveSwitcher is the core's in-place device switch, looked up
+// dynamically so main builds with or without it.
+type liveSwitcher interface {
+	SwitchAudioDevice(capture bool, id string) error
+}
+
+// Devices implements ui.AudioSystem with device.List.
+func (d deviceAudio) Devices(ctx context.Context) (inputs, outputs []ui.AudioDevice, err error) {
+	capture, playback, err := device.List(ctx, false)
+	conv := func(in []device.Info) []ui.AudioDevice {
+		out := make([]ui.AudioDevice, 0, len(in))
+		for _, i := range in {
+			out = append(out, ui.AudioDevice{ID: i.ID, Name: i.Name, Default: i.IsDefault})
+		}
+		return out
+	}
+	return conv(capture), conv(playback), err
+}
+
+// speakerTestTone is what Test speaker plays: two short beeps, 440 then
+// 660 Hz.
+var speakerTestTone = []tone.Segment{
+	{Hz: []float64{440}, Dur: 300 * time.Millisecond}, {Dur: 100 * time.Millisecond},
+	{Hz: []float64{660}, Dur: 300 * time.Millisecond},
+}
+
+// TestSpeaker implements ui.AudioSystem: it plays speakerTestTone on the
+// phone's open stream when outputID is its device, else on a stream of its
+// own for outputID.
+func (d deviceAudio) TestSpeaker(ctx context.Context, outputID string) error {
+	st := d.open
+	if st == nil || outputID != d.openID {
+		var err error
+		st, err = device.Open(ctx, device.Config{PlaybackID: outputID, Format: audio.Mono48k, Logger: d.log})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+	}
+	sink := st.Sink()
+	src := tone.NewCadence(sink.Format(), 0.3, false, speakerTestTone...)
+	buf := make([]int16, sink.Format().SamplesPer(20))
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := sink.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err != nil { // io.EOF: played
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	// Let the device play out what is queued before a private stream closes.
+	select {
+	case <-ctx.Done():
+	case <-time.After(200 * time.Millisecond):
+	}
+	return nil
+}
+
+// levelMeter measures the microphone level of the audio it wraps, for the
+// echo test's meter. It is safe for concurrent use.
+type levelMeter struct {
+	level atomic.Uint64 // math.Float64bits of the latest 0..1 level
+	at    atomic.Int64  // UnixNano of the latest measurement
+}
+
+// Level implements ui.LevelSource: the last block's level mapped from
+// -60..0 dBFS to 0..1, or 0 when nothing was captured in the last 300 ms.
+func (m *levelMeter) Level() float64 {
+	if time.Since(time.Unix(0, m.at.Load())) > 300*time.Millisecond {
+		return 0
+	}
+	return math.Float64frombits(m.level.Load())
+}
+
+func (m *levelMeter) measure(p []int16) {
+	v := min(max((audio.DBFS(audio.RMS(p))+60)/60, 0), 1)
+	m.level.Store(math.Float64bits(v))
+	m.at.Store(time.Now().UnixNano())
+}
+
+// meteredAudio is a phone.Audio whose microphone feeds a levelMeter.
+type meteredAudio struct {
+	phone.Audio
+	m *levelMeter
+}
+
+// Source implements phone.Audio.
+func (a meteredAudio) Source() audio.Source { return meteredSource{a.Audio.Source(), a.m} }
+
+// deviceSwitcher is the in-place device switch a sound stream may offer
+// (the phone core looks for it on its Audio); meteredAudio passes it on.
+type deviceSwitcher interface {
+	SwitchCapture(ctx context.Context, id string) error
+	SwitchPlayback(ctx context.Context, id string) error
+}
+
+var errNoSwitch = errors.New("this audio cannot switch devices")
+
+// SwitchCapture passes an in-place microphone switch to the wrapped audio.
+func (a meteredAudio) SwitchCapture(ctx context.Context, id string) error {
+	if sw, ok := a.Audio.(deviceSwitcher); ok {
+		return sw.SwitchCapture(ctx, id)
+	}
+	return errNoSwitch
+}
+
+// SwitchPlayback passes an in-place speaker switch to the wrapped audio.
+func (a meteredAudio) SwitchPlayback(ctx context.Context, id string) error {
+	if sw, ok := a.Audio.(deviceSwitcher); ok {
+		return sw.SwitchPlayback(ctx, id)
+	}
+	return errNoSwitch
+}
+
+type meteredSource struct {
+	audio.Source
+	m *levelMeter
+}
+
+func (s meteredSource) Read(p []int16) (int, error) {
+	n, err := s.Source.Read(p)
+	if n > 0 {
+		s.m.measure(p[:n])
+	}
+	return n, err
+}
+
+// ringerWanted reports whether the ringtone should sound: a call rings and
+// none has the microphone (the core's own rule: no ring over a call).
+func ringerWanted(s phone.Snapshot) bool {
+	if s.Active != "" {
+		return false
+	}
+	for _, c := range s.Calls {
+		if c.State == phone.StateIncoming {
+			return true
+		}
+	}
+	return false
+}
+
+// runRinger plays the ringtone on the ringer device (app.Settings
+// RingerDevice) while ringerWanted holds, for as long as ctx lasts. main
+// uses it instead of the core's ringtone when the ringer is not the call
+// speaker. fallback (nil: none) gets the ringtone when the ringer device
+// cannot be opened.
+func runRinger(ctx context.Context, p *phone.Phone, deviceID string, fallback audio.Sink, log *slog.Logger) {
+	snap, events := p.Subscribe(ctx)
+	var stop context.CancelFunc
+	update := func(s phone.Snapshot) {
+		switch want := ringerWanted(s); {
+		case want && stop == nil:
+			var rctx context.Context
+			rctx, stop = context.WithCancel(ctx)
+			go playRingtone(rctx, deviceID, fallback, log)
+		case !want && stop != nil:
+			stop()
+			stop = nil
+		}
+	}
+	update(snap)
+	for range events {
+		update(p.Snapshot())
+	}
+	if stop != nil {
+		stop()
+	}
+}
+
+// playRingtone plays tone.NewRingtone on the playback device deviceID
+// until ctx ends, or on fallback when that device cannot be opened.
+func playRingtone(ctx context.Context, deviceID string, fallback audio.Sink, log *slog.Logger) {
+	sink := fallback
+	st, err := device.Open(ctx, device.Config{PlaybackID: deviceID, Format: audio.Mono48k, Logger: log})
+	if err != nil {
+		log.Warn("ringer device unavailable, ringing on the speaker", "device", deviceID, "err", err)
+	} else {
+		defer st.Close()
+		sink = st.Sink()
+	}
+	if sink == nil {
+		return
+	}
+	src := tone.NewRingtone(sink.Format())
+	buf := make([]int16, sink.Format().SamplesPer(20))
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for first := true; ; first = false {
+		// Keep about 40 ms queued: one extra block up front.
+		for range 1 + btoi(first) {
+			n, err := src.Read(buf)
+			if n > 0 {
+				_, _ = sink.Write(buf[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

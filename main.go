@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"switchboard/app/cli"
 	"switchboard/audio"
 	"switchboard/audio/device"
+	"switchboard/audio/record"
 	"switchboard/audio/resample"
 	"switchboard/audio/tone"
 	"switchboard/audio/wavfile"
@@ -64,7 +66,7 @@ func (a callAudio) Sink() audio.Sink     { return a.sink }
 
 // openCLIAudio builds the cli's audio: WAV files and/or the sound device
 // (the null backend with --null-audio). The returned func closes it all.
-func openCLIAudio(ctx context.Context, o cli.Options, log *slog.Logger) (phone.Audio, func(), error) {
+func openCLIAudio(ctx context.Context, o cli.Options, log *slog.Logger, onLost func(device.Lost)) (phone.Audio, func(), error) {
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -90,7 +92,7 @@ func openCLIAudio(ctx context.Context, o cli.Options, log *slog.Logger) (phone.A
 		a.sink = sink
 	}
 	if a.src == nil || a.sink == nil {
-		st, err := device.Open(ctx, device.Config{Format: audio.Mono48k, Null: o.NullAudio, Logger: log})
+		st, err := device.Open(ctx, device.Config{Format: audio.Mono48k, Null: o.NullAudio, Logger: log, OnLost: onLost})
 		if err != nil {
 			if o.NullAudio {
 				closeAll()
@@ -106,6 +108,10 @@ func openCLIAudio(ctx context.Context, o cli.Options, log *slog.Logger) (phone.A
 			return a, closeAll, nil
 		}
 		closers = append(closers, func() { st.Close() })
+		if a.src == nil && a.sink == nil {
+			// The stream itself, so "input"/"output" can switch its devices.
+			return st, closeAll, nil
+		}
 		if a.src == nil {
 			a.src = st.Source()
 		}
@@ -114,6 +120,23 @@ func openCLIAudio(ctx context.Context, o cli.Options, log *slog.Logger) (phone.A
 		}
 	}
 	return a, closeAll, nil
+}
+
+// openRecorder starts a call recording (phone.Config.OpenRecorder).
+func openRecorder(path string) (phone.Recorder, error) { return record.Create(path) }
+
+// reportLost tells the core (once it exists) that the system took a sound
+// device away and what the stream did about it.
+func reportLost(core *atomic.Pointer[phone.Phone], l device.Lost) {
+	c := core.Load()
+	if c == nil {
+		return
+	}
+	if l.Err != nil {
+		c.ReportAudioDevice("sound device stopped and the system default could not be opened: " + l.Err.Error())
+		return
+	}
+	c.ReportAudioDevice("sound device stopped (unplugged?); now using the system default")
 }
 
 // runCLI runs the headless front end until quit, EOF or a signal.
@@ -128,7 +151,8 @@ func runCLI(ctx context.Context, args []string, in io.Reader, stdout, stderr io.
 		return fmt.Errorf("account: %w", err)
 	}
 	out := cli.NewWriter(stdout)
-	au, closeAudio, err := openCLIAudio(ctx, o, log)
+	var corePtr atomic.Pointer[phone.Phone] // for device-loss reports from the sound device
+	au, closeAudio, err := openCLIAudio(ctx, o, log, func(l device.Lost) { reportLost(&corePtr, l) })
 	if err != nil {
 		out.Emit("error", map[string]any{"message": err.Error()})
 		return err
@@ -146,7 +170,9 @@ func runCLI(ctx context.Context, args []string, in io.Reader, stdout, stderr io.
 	}
 	core := phone.New(phone.Config{Signaler: sig, Audio: au, Logger: log, AutoAnswer: o.AutoAnswer,
 		Ringback:   func(f audio.Format) audio.Source { return tone.NewRingback(f, tone.RingbackNorthAmerica) },
-		StatsEvery: time.Duration(o.StatsEvery) * time.Second})
+		StatsEvery: time.Duration(o.StatsEvery) * time.Second,
+		RecordDir:  o.RecordDir, OpenRecorder: openRecorder})
+	corePtr.Store(core)
 	done := make(chan error, 1)
 	go func() { done <- core.Run(coreCtx) }()
 
@@ -169,39 +195,75 @@ func runCLI(ctx context.Context, args []string, in io.Reader, stdout, stderr io.
 }
 
 // buildGUICore builds the phone for the window from the saved settings: the
-// SIP stack on the configured listen address, the chosen sound devices (or
-// silence, with a warning, when none can be opened), and the echo test.
+// SIP stack on the configured listen address and RTP ports, the chosen
+// sound devices (or silence, with a warning, when none can be opened), the
+// echo test with its level meter, the device list for the Audio settings,
+// and the SIP trace ring for the trace viewer.
+//
+// The SIP trace is always on, into a ring of app.DefaultTraceSize redacted
+// messages: SIP is a few messages per registration refresh or call, so the
+// cost (one redacted copy per message) is negligible next to the media,
+// and support gets the messages of a failure that already happened when
+// the agent opens the viewer. Only SWITCHBOARD_SIP_TRACE=1 also writes them
+// to stderr.
 func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 	// SWITCHBOARD_SIP_TRACE=1 logs every SIP message (Authorization
 	// redacted) at debug level, so it turns debug logging on too.
 	trace := os.Getenv("SWITCHBOARD_SIP_TRACE") != ""
-	log := newLogger(os.Stderr, trace || os.Getenv("SWITCHBOARD_DEBUG") != "")
+	traceBuf := app.NewTraceBuffer(newLogger(os.Stderr, trace || os.Getenv("SWITCHBOARD_DEBUG") != "").Handler(), app.DefaultTraceSize)
+	log := slog.New(traceBuf)
 	var au phone.Audio
+	var corePtr atomic.Pointer[phone.Phone] // for device-loss reports from the sound device
+	meter := &levelMeter{}
+	devs := deviceAudio{log: log}
 	dev, err := device.Open(ctx, device.Config{CaptureID: st.InputDevice, PlaybackID: st.OutputDevice,
-		Format: audio.Mono48k, Logger: log})
+		Format: audio.Mono48k, Logger: log, OnLost: func(l device.Lost) { reportLost(&corePtr, l) }})
 	if err != nil {
 		log.Warn("no sound device; calls will be silent", "err", err)
 	} else {
 		go func() { <-ctx.Done(); dev.Close() }()
-		au = dev
+		au = meteredAudio{Audio: dev, m: meter}
+		devs.open, devs.openID = dev, st.OutputDevice
 	}
 	listen := st.ListenAddr
 	if listen == "" {
 		listen = "0.0.0.0:5060"
 	}
-	sig, err := sip.New(ctx, sip.Config{Listen: listen, Codecs: st.Codecs, InstanceID: st.InstanceID, Logger: log, Trace: trace})
+	sipCfg := sip.Config{Listen: listen, Codecs: st.Codecs, InstanceID: st.InstanceID, Logger: log, Trace: true,
+		RTPPortMin: st.RTPPortMin, RTPPortMax: st.RTPPortMax}
+	sig, err := sip.New(ctx, sipCfg)
 	if err != nil && listen != "0.0.0.0:0" {
 		// Port taken (another softphone?): take any free port rather than fail.
 		log.Warn("SIP port busy, using a free one", "listen", listen, "err", err)
-		sig, err = sip.New(ctx, sip.Config{Listen: "0.0.0.0:0", Codecs: st.Codecs, InstanceID: st.InstanceID, Logger: log, Trace: trace})
+		sipCfg.Listen = "0.0.0.0:0"
+		sig, err = sip.New(ctx, sipCfg)
 	}
 	if err != nil {
 		return guiCore{}, err
 	}
+	// A ringer device other than the call speaker rings through runRinger
+	// instead of the core's ringtone (which plays on the call speaker).
+	ringtone := func(f audio.Format) audio.Source { return tone.NewRingtone(f) }
+	ownRinger := st.RingerDevice != "" && st.RingerDevice != st.OutputDevice
+	if ownRinger {
+		ringtone = nil
+	}
 	core := phone.New(phone.Config{Signaler: sig, Audio: au, Logger: log,
 		Ringback:   func(f audio.Format) audio.Source { return tone.NewRingback(f, tone.RingbackNorthAmerica) },
-		Ringtone:   func(f audio.Format) audio.Source { return tone.NewRingtone(f) },
-		StatsEvery: 5 * time.Second})
+		Ringtone:   ringtone,
+		StatsEvery: 5 * time.Second,
+		RecordDir:  cli.DefaultRecordDir(), OpenRecorder: openRecorder})
+	corePtr.Store(core)
+	if sw, ok := any(core).(liveSwitcher); ok {
+		devs.switchTo = sw.SwitchAudioDevice
+	}
+	if ownRinger {
+		var fallback audio.Sink
+		if au != nil {
+			fallback = au.Sink()
+		}
+		go runRinger(ctx, core, st.RingerDevice, fallback, log)
+	}
 	echo := func(ctx context.Context) error {
 		if au == nil {
 			return errors.New("no sound device for the echo test")
@@ -211,5 +273,5 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 		return media.EchoTest(ctx, resample.NewSource(au.Source(), audio.Mono48k),
 			resample.NewSink(au.Sink(), audio.Mono48k), "opus")
 	}
-	return guiCore{Phone: core, Echo: echo}, nil
+	return guiCore{Phone: core, Echo: echo, Audio: devs, Levels: meter, Trace: traceBuf}, nil
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -62,7 +64,19 @@ type Settings struct {
 	// ListenAddr is the local SIP address for direct-IP calls ("" = backend default).
 	ListenAddr string `json:"listen_addr,omitempty"`
 	// STUN is a host:port used to learn the public address ("" = none).
+	// It is stored for the SIP backend, which does not use it yet.
 	STUN string `json:"stun,omitempty"`
+	// RTPPortMin and RTPPortMax bound the local RTP ports (0 = backend
+	// default). ListenAddr, the RTP range and STUN apply at the next start.
+	RTPPortMin int `json:"rtp_port_min,omitempty"`
+	RTPPortMax int `json:"rtp_port_max,omitempty"`
+	// DoNotDisturb declines incoming calls as busy (486) without ringing.
+	DoNotDisturb bool `json:"do_not_disturb,omitempty"`
+	// CloseToTray keeps the app running in the system tray when the
+	// window is closed (where a tray exists); TrayAsked records that the
+	// agent was asked once.
+	CloseToTray bool `json:"close_to_tray,omitempty"`
+	TrayAsked   bool `json:"tray_asked,omitempty"`
 	// RecentDials are dial targets, most recent first, at most MaxRecentDials.
 	RecentDials []string `json:"recent_dials,omitempty"`
 	// Window is the main window's size at the last quit (zero: default).
@@ -241,4 +255,47 @@ func (s *Settings) AddRecentDial(target string) {
 	if len(s.RecentDials) > MaxRecentDials {
 		s.RecentDials = s.RecentDials[:MaxRecentDials]
 	}
+}
+
+// DefaultSIPPort is the SIP listen port when ListenAddr gives none.
+const DefaultSIPPort = 5060
+
+// ListenPort returns the port of ListenAddr (DefaultSIPPort when unset or
+// unreadable).
+func (s *Settings) ListenPort() int {
+	_, port, err := net.SplitHostPort(s.ListenAddr)
+	if err != nil {
+		return DefaultSIPPort
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return DefaultSIPPort
+	}
+	return n
+}
+
+// SetListenPort sets the port of ListenAddr, keeping its host (0.0.0.0
+// when unset).
+func (s *Settings) SetListenPort(port int) {
+	host, _, err := net.SplitHostPort(s.ListenAddr)
+	if err != nil || host == "" {
+		host = "0.0.0.0"
+	}
+	s.ListenAddr = net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// ValidateNetwork checks a SIP listen port and an RTP port range as the
+// Network settings take them; it returns a *phone.FieldError.
+func ValidateNetwork(sipPort, rtpMin, rtpMax int) error {
+	switch {
+	case sipPort < 0 || sipPort > 65535:
+		return &phone.FieldError{Field: "SIP port", Message: "use a port from 1 to 65535 (0 = any free port)"}
+	case rtpMin == 0 && rtpMax == 0:
+		return nil
+	case rtpMin < 1024 || rtpMax > 65535 || rtpMin > rtpMax:
+		return &phone.FieldError{Field: "RTP ports", Message: "use a range like 10000–20000 (from 1024 to 65535, first not above last)"}
+	case rtpMax-rtpMin < 2:
+		return &phone.FieldError{Field: "RTP ports", Message: "the range needs room for at least one call (RTP and RTCP)"}
+	}
+	return nil
 }

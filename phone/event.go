@@ -60,6 +60,8 @@ const (
 	EvMessage      EventKind = "message"
 	EvError        EventKind = "error"
 	EvUnregistered EventKind = "unregistered"
+	EvRecording    EventKind = "recording"    // started (Call.Recording) or file complete; Path, Message
+	EvAudioDevice  EventKind = "audio_device" // sound device switched or lost; Message says which
 )
 
 // Event is one change published by the Phone. Only the fields that belong
@@ -73,6 +75,7 @@ type Event struct {
 	Message string     // error text, MESSAGE body
 	From    string
 	Stats   *CallStats
+	Path    string // recording file (EvRecording)
 }
 
 // CallStats are a call's media figures.
@@ -83,6 +86,8 @@ type CallStats struct {
 	PacketsLost     uint64
 	JitterMs        float64
 	RemoteAddr      string
+	// SRTP names the SRTP suite protecting the media, "" when unencrypted.
+	SRTP string
 }
 
 // Snapshot is the whole visible state of the phone at one moment.

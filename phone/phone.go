@@ -38,6 +38,10 @@ type Config struct {
 	Ringtone func(audio.Format) audio.Source
 	// StatsEvery publishes an EvStats event per active call at this period (0: off).
 	StatsEvery time.Duration
+	// RecordDir is where Record writes call recordings; OpenRecorder starts
+	// one (audio/record.Create). Either unset: Record fails with ErrNoRecorder.
+	RecordDir    string
+	OpenRecorder func(path string) (Recorder, error)
 }
 
 // Phone is the core. Create it with New, run it with Run.
@@ -73,6 +77,8 @@ type call struct {
 	sess    Session
 	cancel  context.CancelFunc // ends the call's context (CANCEL while dialing)
 	ringing bool
+	rec     Recorder // recording in progress, or nil
+	recPath string
 }
 
 // New returns a Phone; nothing runs until Run.
@@ -116,6 +122,14 @@ func (p *Phone) Run(ctx context.Context) error {
 
 func (p *Phone) shutdown() {
 	p.stopTone()
+	for _, c := range p.calls {
+		if c.rec != nil {
+			if err := c.rec.Close(); err != nil {
+				p.log.Warn("recording", "path", c.recPath, "err", err)
+			}
+			c.rec = nil
+		}
+	}
 	bye, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -448,6 +462,7 @@ func (p *Phone) end(c *call, cause EndCause, reason string) {
 	c.info.Cause, c.info.Reason = cause, reason
 	c.info.EndedAt = time.Now()
 	c.cancel()
+	p.stopRecording(c)
 	if p.active == c.info.ID {
 		p.active = ""
 		p.stopTone()
@@ -628,7 +643,7 @@ func (p *Phone) setHold(id CallID, on bool) error {
 func (p *Phone) holdCall(c *call, on bool) {
 	sess, id := c.sess, c.info.ID
 	if on {
-		sess.SetAudio(AudioPair{Source: audio.Silence{F: audio.Mono8k}, Sink: audio.Discard{F: audio.Mono8k}})
+		sess.SetAudio(heldAudio(c))
 		if p.active == id {
 			p.active = ""
 		}
@@ -691,7 +706,23 @@ func (p *Phone) applyAudio(c *call) {
 	if c.info.Muted {
 		a.Source = audio.Silence{F: a.Source.Format()}
 	}
+	a.Tap = c.tap()
 	c.sess.SetAudio(a)
+}
+
+// SetAudio replaces the sound device (another Audio, e.g. after the user
+// picked other devices) and moves the active call to it; a ringtone or
+// ringback already playing stays on the old one until it stops. nil means
+// no device. A device that switches in place (SwitchAudioDevice,
+// audio/device.Stream) needs no call here.
+func (p *Phone) SetAudio(a Audio) error {
+	return p.call(func() error {
+		p.cfg.Audio = a
+		if c, ok := p.calls[p.active]; ok {
+			p.applyAudio(c)
+		}
+		return nil
+	})
 }
 
 // SendDTMF sends digits on a call as RFC 4733 events (info=false) or SIP INFO.

@@ -37,6 +37,9 @@ type DialRequest struct {
 type AudioPair struct {
 	Source audio.Source
 	Sink   audio.Sink
+	// Tap, if set, gets a copy of every frame sent and played, in the
+	// codec's format (call recording).
+	Tap Tap
 }
 
 // Incoming describes a new inbound call.

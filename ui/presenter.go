@@ -473,3 +473,88 @@ func cleanNumber(s string) (string, bool) {
 func IsDialpadKey(r rune) bool {
 	return r >= '0' && r <= '9' || r == '*' || r == '#'
 }
+
+// TrayStatus is the status line of the system tray menu: registration
+// state and the number of calls, e.g. "Registered · 1 call",
+// "1 of 2 accounts registered", "Direct IP · no calls".
+func TrayStatus(vm ViewModel, dnd bool) string {
+	reg := 0
+	for _, a := range vm.Accounts {
+		if a.Tone == ToneOK {
+			reg++
+		}
+	}
+	var s string
+	switch {
+	case len(vm.Accounts) == 0:
+		s = "Direct IP"
+	case reg == len(vm.Accounts):
+		s = "Registered"
+	case reg == 0:
+		s = "Not registered"
+	default:
+		s = fmt.Sprintf("%d of %d accounts registered", reg, len(vm.Accounts))
+	}
+	switch n := len(vm.Calls); n {
+	case 0:
+		s += " · no calls"
+	case 1:
+		s += " · 1 call"
+	default:
+		s += fmt.Sprintf(" · %d calls", n)
+	}
+	if dnd {
+		s += " · Do not disturb"
+	}
+	return s
+}
+
+// CodecOrder is the codec list the Codecs settings show: the stored order,
+// then any known codec (app.DefaultCodecs) the stored list lacks; unknown
+// and duplicate names are kept once, in place.
+func CodecOrder(stored, known []string) []string {
+	out := make([]string, 0, len(stored)+len(known))
+	for _, c := range append(slices.Clone(stored), known...) {
+		if c = strings.TrimSpace(c); c != "" && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, c) }) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// MoveCodec returns a copy of codecs with the one at i moved by delta
+// places (clamped to the list); an out-of-range i returns an unchanged copy.
+func MoveCodec(codecs []string, i, delta int) []string {
+	out := slices.Clone(codecs)
+	if i < 0 || i >= len(out) {
+		return out
+	}
+	j := min(max(i+delta, 0), len(out)-1)
+	c := out[i]
+	out = slices.Delete(out, i, i+1)
+	return slices.Insert(out, j, c)
+}
+
+// CodecLabel is how the Codecs settings name a codec.
+func CodecLabel(c string) string {
+	switch strings.ToUpper(c) {
+	case "OPUS":
+		return "Opus (wideband, 48 kHz)"
+	case "G722":
+		return "G.722 (wideband, 16 kHz)"
+	case "PCMU":
+		return "G.711 µ-law (PCMU)"
+	case "PCMA":
+		return "G.711 A-law (PCMA)"
+	}
+	return c
+}
+
+// IncomingNotice is the body of the desktop notification for a ringing
+// call: the caller and, when it differs, the address.
+func IncomingNotice(c CallView) string {
+	if c.Subtitle != "" && c.Subtitle != c.Title {
+		return c.Title + " (" + c.Subtitle + ")"
+	}
+	return c.Title
+}

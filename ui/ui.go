@@ -1,12 +1,16 @@
 // Package ui is Switchboard's Fyne user interface: the main window (account
 // status, dial field and dialpad, one card per call, the incoming-call
-// overlay, echo test) and the account settings dialog.
+// overlay, echo test), the account settings dialog, the Settings dialog
+// (audio devices, speaker test and level meter, codec order, network), the
+// SIP trace viewer, and the system tray menu with Do not disturb.
 //
 // It talks to the phone only through the consumer-side Controller interface
 // and renders phone.Snapshot values through a pure presenter (Present). It
 // imports fyne.io/fyne/v2 (never fyne.io/fyne/v2/app), phone for its types,
 // app for settings and secrets, and assets; never phone/sip, audio/device,
-// malgo or go-keyring. Only bridge.go calls fyne.Do.
+// malgo or go-keyring: sound devices, levels and the SIP trace come in
+// through the consumer-side interfaces in desktop.go. Only bridge.go calls
+// fyne.Do.
 package ui
 
 import (
@@ -95,6 +99,26 @@ type UI struct {
 	contactRows map[fyne.CanvasObject]*contactRow
 	// lastAccountForm is the account form opened last (for tests).
 	lastAccountForm *accountForm
+
+	// Settings dialog, SIP trace and desktop integration (desktop.go).
+	audio   AudioSystem
+	levels  LevelSource
+	trace   TraceSource
+	notify  func(title, body string)
+	menuBtn *widget.Button
+	dndLine *fyne.Container // "Do not disturb is on" with Turn off
+	// switching is the notice for the next audio_device event after a
+	// device switch the agent asked for.
+	switching string
+	prefs     *prefsDialog // the open Settings dialog, or nil
+	traceView *traceViewer // the open SIP trace window, or nil
+	// trayMenu is the system tray menu (installed by SetupTray; trayOn).
+	trayMenu   *fyne.Menu
+	trayStatus *fyne.MenuItem
+	trayDND    *fyne.MenuItem
+	trayOn     bool
+	// dndDeclined are the incoming calls Do not disturb declined.
+	dndDeclined map[phone.CallID]bool
 }
 
 // Option configures New.
@@ -143,11 +167,13 @@ func New(win fyne.Window, ctl Controller, st *app.Settings, secrets app.SecretSt
 		hist: &app.History{Version: app.HistoryVersion}, saveHist: func(app.History) {},
 		contacts: &app.Contacts{Version: app.ContactsVersion}, saveContacts: func(app.Contacts) {},
 		historyRows: map[fyne.CanvasObject]*historyRow{}, contactRows: map[fyne.CanvasObject]*contactRow{},
+		dndDeclined: map[phone.CallID]bool{},
 	}
 	for _, o := range opts {
 		o(u)
 	}
 	win.SetContent(u.build())
+	u.buildTrayMenu()
 	win.Canvas().SetOnTypedRune(u.typedRune)
 	win.Canvas().SetOnTypedKey(u.typedKey)
 	win.SetCloseIntercept(u.requestClose)
@@ -167,8 +193,20 @@ func (u *UI) SetBanner(text string) {
 	}
 }
 
-// requestClose asks before closing the window over calls in progress.
+// requestClose is the window's close button: with a tray it may hide the
+// window (see closeToTray), otherwise it quits, asking first over calls in
+// progress.
 func (u *UI) requestClose() {
+	if u.trayOn && len(u.vm.Calls) == 0 {
+		u.closeToTray()
+		return
+	}
+	u.confirmQuit()
+}
+
+// confirmQuit closes the main window, which quits the app, asking first
+// when calls are in progress.
+func (u *UI) confirmQuit() {
 	n := len(u.vm.Calls)
 	if n == 0 {
 		u.RememberWindowSize()
@@ -212,7 +250,8 @@ func (u *UI) build() fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("Switchboard", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	u.echoBtn = widget.NewButtonWithIcon("Echo test", theme.MediaPlayIcon(), u.toggleEcho)
 	accountsBtn := widget.NewButtonWithIcon("Accounts", theme.SettingsIcon(), u.showAccounts)
-	header := container.NewBorder(nil, nil, title, container.NewHBox(u.echoBtn, accountsBtn))
+	u.menuBtn = widget.NewButtonWithIcon("", theme.MenuIcon(), u.showMenu)
+	header := container.NewBorder(nil, nil, title, container.NewHBox(u.echoBtn, accountsBtn, u.menuBtn))
 
 	u.accountBox = container.NewVBox()
 	u.directIP = widget.NewLabel("")
@@ -262,7 +301,15 @@ func (u *UI) build() fyne.CanvasObject {
 		}
 	}
 
-	u.top = container.NewVBox(u.banner, header, u.accountBox, u.directIP)
+	dndText := widget.NewLabel("Do not disturb: incoming calls are declined.")
+	dndText.Importance = widget.WarningImportance
+	dndText.Truncation = fyne.TextTruncateEllipsis
+	dndOff := widget.NewButton("Turn off", func() { u.SetDoNotDisturb(false) })
+	dndOff.Importance = widget.LowImportance
+	u.dndLine = container.NewBorder(nil, nil, nil, dndOff, dndText)
+	u.dndLine.Hide()
+
+	u.top = container.NewVBox(u.banner, header, u.dndLine, u.accountBox, u.directIP)
 	u.main = container.NewStack(u.tabs)
 	u.firstRun = u.buildFirstRun()
 	u.root = container.NewBorder(u.top, u.notice, nil, nil, container.NewStack(u.main, u.firstRun))
@@ -278,11 +325,50 @@ func (u *UI) render(s phone.Snapshot) {
 	u.renderAccounts(vm)
 	u.renderCalls(vm)
 	u.renderFirstRun(vm)
+	if vm.Incoming != nil && u.st.DoNotDisturb {
+		u.declineDND(*vm.Incoming)
+		vm.Incoming = nil
+	}
 	ringing := vm.Incoming != nil && !u.incoming.shown
 	u.incoming.show(vm.Incoming)
 	if ringing {
+		if u.trayOn {
+			u.win.Show() // it may be hidden in the tray
+		}
 		u.win.RequestFocus() // bring the window up for a new call
+		if u.notify != nil {
+			u.notify("Incoming call", IncomingNotice(*vm.Incoming))
+		}
 	}
+	showIf(u.dndLine, u.st.DoNotDisturb)
+	u.renderTray()
+}
+
+// declineDND declines a ringing call as busy (486) because Do not disturb
+// is on, once per call.
+func (u *UI) declineDND(c CallView) {
+	if u.dndDeclined[c.ID] {
+		return
+	}
+	u.dndDeclined[c.ID] = true
+	if err := u.ctl.Decline(c.ID, true); err != nil {
+		u.report(err)
+		return
+	}
+	u.Notify("Declined a call from " + c.Title + " (Do not disturb).")
+}
+
+// showMenu opens the header's menu: Settings, SIP trace, Do not disturb.
+func (u *UI) showMenu() {
+	dnd := fyne.NewMenuItem(trayDND, func() { u.SetDoNotDisturb(!u.st.DoNotDisturb) })
+	dnd.Checked = u.st.DoNotDisturb
+	items := []*fyne.MenuItem{
+		fyne.NewMenuItem("Settings…", func() { u.showSettings() }),
+		fyne.NewMenuItem("SIP trace…", u.showTrace),
+		dnd,
+	}
+	widget.ShowPopUpMenuAtRelativePosition(fyne.NewMenu("", items...), u.win.Canvas(),
+		fyne.NewPos(0, u.menuBtn.Size().Height), u.menuBtn)
 }
 
 func (u *UI) renderAccounts(vm ViewModel) {
@@ -539,8 +625,20 @@ func (u *UI) onEvent(ev phone.Event) {
 		}
 	case phone.EvIncoming:
 		u.Notify("")
+	case evAudioDevice:
+		switch {
+		case u.switching != "" && (strings.HasPrefix(ev.Message, "capture device") || strings.HasPrefix(ev.Message, "playback device")):
+			u.Notify(u.switching)
+			u.switching = ""
+		case ev.Message != "":
+			u.Notify(capitalize(ev.Message))
+		}
 	}
 }
+
+// evAudioDevice is phone.EvAudioDevice (a sound device was switched or
+// lost), spelled out so this package does not depend on its arrival.
+const evAudioDevice phone.EventKind = "audio_device"
 
 // toggleEcho starts or stops the echo test.
 func (u *UI) toggleEcho() {
@@ -552,6 +650,7 @@ func (u *UI) toggleEcho() {
 	u.echoStop = cancel
 	u.setEchoButtons(true)
 	u.Notify("Echo test: speak, and you should hear yourself.")
+	u.runLevelMeter(ctx)
 	go func() {
 		err := u.ctl.EchoTest(ctx)
 		stopped := ctx.Err() != nil
@@ -575,7 +674,11 @@ func (u *UI) setEchoButtons(running bool) {
 	if running {
 		text, icon = "Stop echo test", theme.MediaStopIcon()
 	}
-	for _, b := range []*widget.Button{u.echoBtn, u.firstEcho} {
+	buttons := []*widget.Button{u.echoBtn, u.firstEcho}
+	if u.prefs != nil {
+		buttons = append(buttons, u.prefs.echo)
+	}
+	for _, b := range buttons {
 		b.SetText(text)
 		b.SetIcon(icon)
 	}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,8 @@ Flags:
   --listen HOST:PORT   local SIP address (default 127.0.0.1:5060; port 0 = any)
   --mic-wav FILE       send this 16-bit PCM WAV (any rate), looped, instead of the microphone
   --record-wav FILE    write the audio we receive to this WAV file (8 kHz mono)
+  --record-dir DIR     where "record on" saves call recordings (default: ~/Music/Recordings
+                       if ~/Music exists, else ~/Switchboard Recordings)
   --null-audio         no sound card: silence in, audio discarded
   --auto-answer        answer every incoming call at once
   --stats SECONDS      emit a "stats" event per call this often (default 0: off)
@@ -48,12 +51,16 @@ The password comes from $SWITCHBOARD_PASSWORD, else from the system keyring.
 
 Commands on stdin (the optional last word is a call id when several calls exist):
   dial URI | answer | decline | busy | hangup | hold | unhold | mute | unmute |
-  dtmf DIGITS | info DIGITS (DTMF by SIP INFO) | stats | quit
+  dtmf DIGITS | info DIGITS (DTMF by SIP INFO) | stats |
+  record on|off (stereo WAV: us left, them right) |
+  output ID | input ID (switch the sound device mid-call; "default" = system default) | quit
 
 Events on stdout, one JSON object per line:
   registering, registered, reg_failed {reason}, unregistered, incoming {call, from},
   dialing {call}, ringing {call}, answered {call, codec}, held, resumed, remote_hold {hold},
-  dtmf {call, digit}, ended {call, cause, reason}, stats {call, ...}, message, error {message}
+  dtmf {call, digit}, ended {call, cause, reason}, stats {call, ...}, message, error {message},
+  recording {call, recording, path, message} (on start, and when the file is complete),
+  audio_device {message}
 "quit" unregisters and exits 0.
 `
 
@@ -61,7 +68,7 @@ Events on stdout, one JSON object per line:
 type Options struct {
 	AOR, AuthUser, Registrar, Proxy, Transport, CAFile string
 	Expiry                                             int
-	Listen, MicWAV, RecordWAV                          string
+	Listen, MicWAV, RecordWAV, RecordDir               string
 	NullAudio, AutoAnswer, Trace                       bool
 	StatsEvery, KeepAlive                              int
 }
@@ -82,6 +89,7 @@ func Parse(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:5060", "")
 	fs.StringVar(&o.MicWAV, "mic-wav", "", "")
 	fs.StringVar(&o.RecordWAV, "record-wav", "", "")
+	fs.StringVar(&o.RecordDir, "record-dir", "", "")
 	fs.BoolVar(&o.NullAudio, "null-audio", false, "")
 	fs.BoolVar(&o.AutoAnswer, "auto-answer", false, "")
 	fs.BoolVar(&o.Trace, "trace", false, "")
@@ -93,7 +101,24 @@ func Parse(args []string, stderr io.Writer) (Options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
+	if o.RecordDir == "" {
+		o.RecordDir = DefaultRecordDir()
+	}
 	return o, nil
+}
+
+// DefaultRecordDir is where call recordings go unless the user says
+// otherwise: ~/Music/Recordings when ~/Music exists, else
+// ~/Switchboard Recordings ("" without a home directory).
+func DefaultRecordDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return ""
+	}
+	if fi, err := os.Stat(filepath.Join(home, "Music")); err == nil && fi.IsDir() {
+		return filepath.Join(home, "Music", "Recordings")
+	}
+	return filepath.Join(home, "Switchboard Recordings")
 }
 
 // Account turns the flags into an account, or nil in direct-IP mode.
@@ -124,6 +149,8 @@ type Core interface {
 	Mute(id phone.CallID, on bool) error
 	SendDTMF(id phone.CallID, digits string, info bool) error
 	CallStats(id phone.CallID) (phone.CallStats, error)
+	Record(id phone.CallID, on bool) error
+	SwitchAudioDevice(capture bool, id string) error
 }
 
 // Writer prints events as JSON lines; safe for concurrent use.
@@ -172,6 +199,8 @@ func EventFields(ev phone.Event) map[string]any {
 			f["early_media"] = c.EarlyMedia
 		case phone.EvMuted:
 			f["muted"] = c.Muted
+		case phone.EvRecording:
+			f["recording"] = c.Recording
 		}
 	}
 	if r := ev.Reg; r != nil {
@@ -190,6 +219,9 @@ func EventFields(ev phone.Event) map[string]any {
 	if ev.Message != "" {
 		f["message"] = ev.Message
 	}
+	if ev.Path != "" {
+		f["path"] = ev.Path
+	}
 	if s := ev.Stats; s != nil {
 		statsFields(f, *s)
 	}
@@ -203,6 +235,7 @@ func statsFields(f map[string]any, s phone.CallStats) {
 	f["packets_lost"] = s.PacketsLost
 	f["jitter_ms"] = s.JitterMs
 	f["remote"] = s.RemoteAddr
+	f["srtp"] = s.SRTP
 }
 
 // Run drives core from in until quit, EOF or ctx end. acct may be nil
@@ -309,6 +342,20 @@ func command(core Core, accountID, line string, out *Writer) (quit bool, err err
 			return false, fmt.Errorf("usage: %s DIGITS [call]", verb)
 		}
 		return false, core.SendDTMF(id(1), args[0], verb == "info")
+	case "record":
+		if len(args) < 1 || (args[0] != "on" && args[0] != "off") {
+			return false, errors.New("usage: record on|off [call]")
+		}
+		return false, core.Record(id(1), args[0] == "on")
+	case "output", "input":
+		if len(args) != 1 {
+			return false, fmt.Errorf("usage: %s DEVICE-ID|default", verb)
+		}
+		dev := args[0]
+		if dev == "default" {
+			dev = ""
+		}
+		return false, core.SwitchAudioDevice(verb == "input", dev)
 	case "stats":
 		st, err := core.CallStats(id(0))
 		if err != nil {
@@ -319,7 +366,7 @@ func command(core Core, accountID, line string, out *Writer) (quit bool, err err
 		out.Emit("stats", f)
 		return false, nil
 	}
-	return false, fmt.Errorf("unknown command %q (try: dial, answer, decline, hangup, hold, unhold, mute, unmute, dtmf, quit)", verb)
+	return false, fmt.Errorf("unknown command %q (try: dial, answer, decline, hangup, hold, unhold, mute, unmute, dtmf, record, output, quit)", verb)
 }
 
 // Password returns the account password from $SWITCHBOARD_PASSWORD, else

@@ -153,6 +153,13 @@ func probe(ctx context.Context, busCheck func() error) error {
 	return fmt.Errorf("%w: %v", app.ErrKeyringUnavailable, err)
 }
 
+// SessionBus reports (nil) whether a D-Bus session bus is reachable
+// without autolaunching one, on the platforms that use D-Bus (Linux and
+// BSDs; elsewhere it always returns nil). Anything else that talks to the
+// session bus (desktop notifications, the tray) should check it first. It
+// may dial a unix socket with a one-second timeout.
+func SessionBus() error { return sessionBusCheck() }
+
 // sessionBusCheck returns an error when go-keyring would have to autolaunch
 // a D-Bus session bus (Linux and BSDs only). It mirrors godbus's address
 // lookup: DBUS_SESSION_BUS_ADDRESS, then /run/user/<uid>/bus and

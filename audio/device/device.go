@@ -1,10 +1,13 @@
 // Package device connects Switchboard to sound cards through miniaudio
 // (github.com/gen2brain/malgo). It is the only package that uses cgo.
 //
-// A Stream runs one duplex device. miniaudio calls a data callback on its
-// own real-time thread; that callback only copies samples between the
-// device buffers and two lock-free rings (audio/ring), so it never
-// allocates, locks, logs or blocks:
+// A Stream runs a capture and a playback device (separate, so either can
+// be switched mid-call). miniaudio calls a data callback on its own
+// real-time threads; that callback only copies samples between the device
+// buffers and two lock-free rings (audio/ring), so it never allocates,
+// locks, logs or blocks. The rings outlive the devices, which is what lets
+// SwitchCapture and SwitchPlayback replace one without the Source or Sink
+// noticing:
 //
 //	mic ─► callback ─► capture ring ─► Stream.Source().Read
 //	Stream.Sink().Write ─► playback ring ─► callback ─► speaker

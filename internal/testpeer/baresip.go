@@ -60,6 +60,11 @@ type BaresipOptions struct {
 	ReadyTimeout time.Duration
 	// ExtraConfig lines are appended to the generated config file.
 	ExtraConfig []string
+	// MediaEnc is the account's media encryption (baresip's srtp module,
+	// SDES keying): "srtp" (best effort: RTP/AVP with a=crypto),
+	// "srtp-mand" (RTP/SAVP, SRTP required) or "srtp-mandf" (RTP/SAVPF);
+	// "" for none.
+	MediaEnc string
 }
 
 // Baresip is a running baresip 1.0 user agent controlled over ctrl_tcp.
@@ -169,6 +174,11 @@ func StartBaresip(t testing.TB, opt BaresipOptions) *Baresip {
 	case "", "rtpevent", "rfc4733", "rfc2833":
 	default:
 		t.Fatalf("testpeer: baresip 1.0 can only send DTMF as rtpevent, not %q", opt.DTMFMode)
+	}
+	switch opt.MediaEnc {
+	case "", "srtp", "srtp-mand", "srtp-mandf":
+	default:
+		t.Fatalf("testpeer: baresip MediaEnc %q is not srtp, srtp-mand or srtp-mandf", opt.MediaEnc)
 	}
 	if len(opt.Codecs) == 0 {
 		opt.Codecs = []string{"PCMU", "PCMA"}
@@ -299,6 +309,9 @@ func (b *Baresip) writeConfig(mdir string) error {
 	}
 	w("module ausine.so")
 	w("module aubridge.so")
+	if o.MediaEnc != "" {
+		w("module srtp.so")
+	}
 	// sndfile is an audio filter: it dumps each stream's encoded (sent) and
 	// decoded (received) audio to snd_path/dump-<time>-{enc,dec}.wav.
 	w("module sndfile.so")
@@ -331,6 +344,9 @@ func (b *Baresip) writeConfig(mdir string) error {
 	acc += ";audio_codecs=" + strings.Join(o.Codecs, ",")
 	acc += ";regint=" + strconv.Itoa(o.Regint)
 	acc += ";ptime=20"
+	if o.MediaEnc != "" {
+		acc += ";mediaenc=" + o.MediaEnc
+	}
 	if err := os.WriteFile(filepath.Join(b.Dir, "accounts"), []byte(acc+"\n"), 0o600); err != nil {
 		return err
 	}

@@ -117,6 +117,10 @@ func (s *Session) sendReport(now time.Time) {
 	if b == nil {
 		return
 	}
+	if b, err = s.sec.protectRTCP(b); err != nil {
+		s.log.Debug("srtcp protect", "err", err)
+		return
+	}
 	if _, err := s.rtcpConn.WriteToUDPAddrPort(b, dest); err != nil {
 		s.log.Debug("rtcp send", "err", err)
 		return
@@ -139,7 +143,9 @@ func (s *Session) sendBye() {
 		&rtcp.Goodbye{Sources: []uint32{s.ssrc}},
 	})
 	if err == nil {
-		s.rtcpConn.WriteToUDPAddrPort(b, dest)
+		if b, err = s.sec.protectRTCP(b); err == nil {
+			s.rtcpConn.WriteToUDPAddrPort(b, dest)
+		}
 	}
 }
 
@@ -160,6 +166,13 @@ func (s *Session) rtcpRecvLoop() {
 // handleRTCP records the peer's sender info (for our LSR/DLSR) and the
 // report blocks about our stream (loss, jitter, RTT). Garbage is ignored.
 func (s *Session) handleRTCP(b []byte, from netip.AddrPort, now time.Time) {
+	b, err := s.sec.unprotectRTCP(b)
+	if err != nil {
+		if !errors.Is(err, errPlainRefused) {
+			s.srtpFail.Add(1)
+		}
+		return
+	}
 	pkts, err := rtcp.Unmarshal(b)
 	if err != nil {
 		return

@@ -19,8 +19,9 @@ var (
 	ErrBadSDP = errors.New("media: bad SDP")
 	// ErrNoCommonCodec means the remote offered or answered no codec we speak.
 	ErrNoCommonCodec = errors.New("media: no common codec")
-	// ErrUnsupportedTransport means the audio stream uses a transport other
-	// than plain RTP/AVP (for example SRTP's RTP/SAVP).
+	// ErrUnsupportedTransport means the audio stream uses a transport we do
+	// not speak (DTLS-SRTP's UDP/TLS/RTP/SAVP, or SRTP's RTP/SAVP while the
+	// SRTP policy is off).
 	ErrUnsupportedTransport = errors.New("media: unsupported media transport")
 )
 
@@ -119,6 +120,9 @@ type remoteMedia struct {
 	dir       Direction
 	payloads  []payloadDesc // in the remote's order
 	sessionID uint64
+	proto     string   // m= transport, upper case ("RTP/AVP", "RTP/SAVP"...)
+	secure    bool     // proto is RTP/SAVP or RTP/SAVPF
+	crypto    []string // a=crypto values of the audio stream, in order
 }
 
 // parseRemote parses a remote SDP and extracts its first audio stream.
@@ -146,9 +150,11 @@ func parseRemote(raw []byte) (rm remoteMedia, err error) {
 		return rm, fmt.Errorf("%w: no audio stream (m=audio) in SDP", ErrBadSDP)
 	}
 	proto := strings.ToUpper(strings.Join(md.MediaName.Protos, "/"))
-	if proto != "RTP/AVP" && proto != "RTP/AVPF" {
-		return rm, fmt.Errorf("%w: audio transport %q (only RTP/AVP is supported, no SRTP)", ErrUnsupportedTransport, proto)
+	if proto != "RTP/AVP" && proto != "RTP/AVPF" && !secureProto(proto) {
+		return rm, fmt.Errorf("%w: audio transport %q (only RTP/AVP and SDES-keyed RTP/SAVP are supported)",
+			ErrUnsupportedTransport, proto)
 	}
+	rm.proto, rm.secure = proto, secureProto(proto)
 	rm.port = md.MediaName.Port.Value
 	if rm.port <= 0 || rm.port > 65535 {
 		return rm, fmt.Errorf("%w: audio stream disabled or invalid port %d", ErrBadSDP, rm.port)
@@ -195,6 +201,8 @@ func parseRemote(raw []byte) (rm remoteMedia, err error) {
 			if n, err := strconv.ParseUint(pt, 10, 7); ok && err == nil {
 				fmtps[uint8(n)] = strings.TrimSpace(rest)
 			}
+		case "crypto":
+			rm.crypto = append(rm.crypto, a.Value)
 		case "rtcp":
 			f := strings.Fields(a.Value)
 			if len(f) > 0 {
@@ -314,6 +322,8 @@ type localDescription struct {
 	port               int
 	dir                Direction
 	payloads           []payloadDesc // audio codecs then telephone-event
+	proto              string        // m= transport; "" means RTP/AVP
+	crypto             []cryptoAttr  // a=crypto lines (SDES), none for plain RTP
 }
 
 // marshal writes the SDP with pion/sdp.
@@ -330,6 +340,9 @@ func (l localDescription) marshal() ([]byte, error) {
 			Protos: []string{"RTP", "AVP"},
 		},
 	}
+	if l.proto != "" {
+		md.MediaName.Protos = strings.Split(l.proto, "/")
+	}
 	for _, p := range l.payloads {
 		md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(int(p.pt)))
 	}
@@ -338,6 +351,9 @@ func (l localDescription) marshal() ([]byte, error) {
 		if p.fmtp != "" {
 			md.Attributes = append(md.Attributes, sdp.NewAttribute("fmtp", fmt.Sprintf("%d %s", p.pt, p.fmtp)))
 		}
+	}
+	for _, c := range l.crypto {
+		md.Attributes = append(md.Attributes, sdp.NewAttribute("crypto", c.sdpValue()))
 	}
 	md.Attributes = append(md.Attributes,
 		sdp.NewAttribute("ptime", strconv.Itoa(codec.FrameMillis)),

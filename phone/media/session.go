@@ -1,7 +1,9 @@
 // Package media carries the audio of plain SIP calls: SDP offer/answer
 // (RFC 3264, with pion/sdp), RTP (RFC 3550, with pion/rtp) over UDP with
 // symmetric-RTP latching, a small jitter buffer, RTCP sender/receiver
-// reports, hold/resume by re-INVITE directions, and RFC 4733 DTMF events.
+// reports, hold/resume by re-INVITE directions, RFC 4733 DTMF events, and
+// SRTP/SRTCP (RFC 3711, with pion/srtp) keyed by SDES a=crypto lines (RFC
+// 4568) per Config.SRTP.
 //
 // A Session is one audio stream of one call. Typical outgoing call:
 //
@@ -81,6 +83,13 @@ type Config struct {
 	// JitterFrames is the jitter buffer target in 20 ms frames; 0 means 3
 	// (60 ms).
 	JitterFrames int
+	// SRTP is the media encryption policy; the zero value is SRTPOff.
+	// Master keys are random per Session (crypto/rand) and never logged.
+	SRTP SRTPPolicy
+	// SRTPSuites are the SDES crypto suites we offer, in preference order
+	// (names from SRTPSuites()); empty means DefaultSRTPSuites. Answers
+	// accept any suite of SRTPSuites() the peer offers.
+	SRTPSuites []string
 }
 
 // DefaultCodecs is the codec preference used when Config.Codecs is empty:
@@ -115,13 +124,22 @@ type Stats struct {
 	RemotePacketsLost  uint64        // cumulative, as reported by the peer
 	RemoteJitter       time.Duration // jitter of our stream as seen by the peer
 	RTT                time.Duration // round trip from RTCP (0 until known)
+
+	// SRTP is the negotiated SRTP crypto suite, e.g.
+	// "AES_CM_128_HMAC_SHA1_80"; "" when the media is plain RTP.
+	SRTP string
+	// SRTPFailures counts SRTP/SRTCP packets that failed authentication or
+	// decryption (wrong key, tampering, replay, plain RTP while encrypted);
+	// they are also counted in Ignored when they are RTP.
+	SRTPFailures uint64
 }
 
 // pendingOffer remembers an offer of ours awaiting its answer.
 type pendingOffer struct {
 	payloads []payloadDesc
 	dir      Direction
-	prevDir  Direction // desired direction before the offer (rollback)
+	prevDir  Direction    // desired direction before the offer (rollback)
+	crypto   []cryptoAttr // a=crypto lines offered (none: plain RTP)
 }
 
 // Session is one RTP audio stream. All methods are safe for concurrent use.
@@ -148,6 +166,11 @@ type Session struct {
 
 	packetsSent, bytesSent, ignored, dtmfSent, dtmfRecv atomic.Uint64
 	rtcpSent, rtcpRecv                                  atomic.Uint64
+	srtpFail                                            atomic.Uint64
+
+	srtpPolicy  SRTPPolicy    // immutable after New
+	offerSuites []*srtpSuite  // immutable after New
+	sec         srtpTransform // negotiated SRTP contexts (own mutex; set under mu)
 
 	mu         sync.Mutex
 	closed     bool
@@ -155,7 +178,9 @@ type Session struct {
 	local      []payloadDesc // codecs we offer, in preference order (no TE)
 	sessID     uint64
 	sessVer    uint64
-	lastBody   string // last SDP we produced, origin line excluded
+	lastBody   string   // last SDP we produced, origin line excluded
+	keys       srtpKeys // our SRTP master keys, one per suite
+	proto      string   // m= transport of the last negotiation
 	desired    Direction
 	pending    *pendingOffer
 	negotiated bool
@@ -216,6 +241,27 @@ func New(ctx context.Context, cfg Config) (*Session, error) {
 		sessVer:  1,
 		tePT:     -1,
 		lastPT:   -1,
+		keys:     srtpKeys{},
+	}
+	switch cfg.SRTP {
+	case SRTPOff, SRTPOptional, SRTPMandatory:
+		s.srtpPolicy = cfg.SRTP
+		s.sec.require = cfg.SRTP == SRTPMandatory
+	default:
+		return nil, fmt.Errorf("media: unknown SRTP policy %d", cfg.SRTP)
+	}
+	suites := cfg.SRTPSuites
+	if len(suites) == 0 {
+		suites = DefaultSRTPSuites
+	}
+	for _, n := range suites {
+		su := suiteByName(n)
+		if su == nil {
+			return nil, fmt.Errorf("media: unknown SRTP crypto suite %q (known: %s)", n, strings.Join(SRTPSuites(), ", "))
+		}
+		if !slices.Contains(s.offerSuites, su) {
+			s.offerSuites = append(s.offerSuites, su)
+		}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -393,7 +439,8 @@ func (s *Session) offerLocked(dir Direction) ([]byte, error) {
 		payloads = append(payloads, p)
 	}
 	payloads = append(payloads, tes...)
-	out, err := s.describeLocked(dir, payloads)
+	proto, crypto := s.offerCryptoLocked()
+	out, err := s.describeLocked(dir, payloads, proto, crypto)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +448,7 @@ func (s *Session) offerLocked(dir Direction) ([]byte, error) {
 	if s.pending != nil {
 		prev = s.pending.prevDir
 	}
-	s.pending = &pendingOffer{payloads: payloads, dir: dir, prevDir: prev}
+	s.pending = &pendingOffer{payloads: payloads, dir: dir, prevDir: prev, crypto: crypto}
 	s.desired = dir
 	return out, nil
 }
@@ -419,9 +466,9 @@ func (s *Session) RollbackOffer() {
 
 // describeLocked marshals one SDP of ours, bumping o= version if it differs
 // from the previous one.
-func (s *Session) describeLocked(dir Direction, payloads []payloadDesc) ([]byte, error) {
+func (s *Session) describeLocked(dir Direction, payloads []payloadDesc, proto string, crypto []cryptoAttr) ([]byte, error) {
 	d := localDescription{sessionID: s.sessID, version: s.sessVer, addr: s.localRTP.Addr(),
-		port: int(s.localRTP.Port()), dir: dir, payloads: payloads}
+		port: int(s.localRTP.Port()), dir: dir, payloads: payloads, proto: proto, crypto: crypto}
 	out, err := d.marshal()
 	if err != nil {
 		return nil, fmt.Errorf("media: marshal SDP: %w", err)
@@ -446,8 +493,11 @@ func (s *Session) describeLocked(dir Direction, payloads []payloadDesc) ([]byte,
 // type and our fmtp; Opus offered at 16000 Hz, as RingCentral does, is
 // accepted as Opus), telephone-event with the peer's payload type at the
 // codec's clock rate if offered, else at 8000 Hz, else at any rate, and the
-// direction both sides allow. Errors wrap ErrBadSDP,
-// ErrNoCommonCodec or ErrUnsupportedTransport and say why.
+// direction both sides allow. With SRTP (see SRTPPolicy) the first usable
+// a=crypto line of the offer is answered with the same tag and suite and
+// our own key, on the offer's transport. Errors wrap ErrBadSDP,
+// ErrNoCommonCodec, ErrUnsupportedTransport, ErrSRTPRequired or
+// ErrBadCrypto and say why.
 func (s *Session) Answer(remoteOffer []byte) ([]byte, error) {
 	return s.answer(remoteOffer)
 }
@@ -461,8 +511,9 @@ func (s *Session) UpdateRemote(remoteSDP []byte) ([]byte, error) {
 }
 
 // CheckOffer reports whether we could answer remoteOffer (well-formed SDP,
-// a codec in common) without changing the session, so a call can be refused
-// with 488 before it rings.
+// a codec in common, a transport and a=crypto the SRTP policy accepts)
+// without changing the session, so a call can be refused with 488 before
+// it rings.
 func (s *Session) CheckOffer(remoteOffer []byte) error {
 	rm, err := parseRemote(remoteOffer)
 	if err != nil {
@@ -471,7 +522,8 @@ func (s *Session) CheckOffer(remoteOffer []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := pickCodec(rm.payloads, s.local); ok {
-		return nil
+		_, err := s.answerCryptoLocked(rm)
+		return err
 	}
 	return fmt.Errorf("%w: the peer offers %s, we support %s", ErrNoCommonCodec,
 		payloadNames(rm.payloads), payloadNames(s.local))
@@ -508,12 +560,28 @@ func (s *Session) answer(raw []byte) ([]byte, error) {
 		}
 		payloads = append(payloads, payloadDesc{pt: p.pt, name: telephoneEvent, clock: p.clock, fmtp: fmtp})
 	}
-	dir := answerDirection(s.desired, rm.dir)
-	out, err := s.describeLocked(dir, payloads)
+	crypto, err := s.answerCryptoLocked(rm)
 	if err != nil {
 		return nil, err
 	}
+	proto := "RTP/AVP"
+	var lines []cryptoAttr
+	if crypto != nil {
+		if rm.secure {
+			proto = rm.proto
+		}
+		lines = []cryptoAttr{{tag: crypto.tag, suite: crypto.suite, key: s.keys.get(crypto.suite)}}
+	}
+	dir := answerDirection(s.desired, rm.dir)
+	out, err := s.describeLocked(dir, payloads, proto, lines)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.applyCryptoLocked(crypto); err != nil {
+		return nil, err
+	}
 	s.pending = nil
+	s.proto = proto
 	s.applyLocked(rm, []payloadDesc{chosen}, tes, dir)
 	return out, nil
 }
@@ -564,6 +632,14 @@ func (s *Session) SetAnswer(remoteAnswer []byte) error {
 		i := slices.IndexFunc(tes, func(q payloadDesc) bool { return q.pt == p.pt })
 		tes[0], tes[i] = tes[i], tes[0]
 	}
+	crypto, err := s.acceptCryptoLocked(rm, s.pending.crypto)
+	if err != nil {
+		return err
+	}
+	if err := s.applyCryptoLocked(crypto); err != nil {
+		return err
+	}
+	s.proto = rm.proto
 	dir := s.pending.dir
 	s.pending = nil
 	s.applyLocked(rm, accepted, tes, dir)
@@ -815,6 +891,8 @@ func (s *Session) Stats() Stats {
 		RemotePacketsLost:  s.remoteLost,
 		RemoteJitter:       s.remoteJit,
 		RTT:                s.rtt,
+		SRTP:               s.sec.name(),
+		SRTPFailures:       s.srtpFail.Load(),
 	}
 	if s.enc != nil {
 		st.Codec = s.enc.Name()
@@ -847,6 +925,10 @@ func (s *Session) Close() error {
 		s.mu.Unlock()
 		s.closeErr = errors.Join(s.rtpConn.Close(), s.rtcpConn.Close())
 		s.wg.Wait()
+		s.mu.Lock()
+		s.sec.reset()
+		s.keys.wipe()
+		s.mu.Unlock()
 		close(s.dtmfOut)
 	})
 	return s.closeErr
@@ -880,6 +962,7 @@ func (s *Session) sendLoop() {
 	pcm := make([]int16, 48000*2*codec.FrameMillis/1000)
 	payload := make([]byte, 1500)
 	pkt := make([]byte, 1500)
+	enc := make([]byte, 1600) // pkt plus the SRTP tag
 	var job *dtmfJob
 	talking := false
 	send := func(snap sendSnapshot, hdr rtp.Header, body []byte) {
@@ -890,7 +973,12 @@ func (s *Session) sendLoop() {
 			return
 		}
 		seq++
-		if _, err := s.rtpConn.WriteToUDPAddrPort(pkt[:n], snap.dest); err != nil {
+		out, err := s.sec.protectRTP(enc[:0], pkt[:n])
+		if err != nil {
+			s.log.Warn("srtp protect", "err", err)
+			return
+		}
+		if _, err := s.rtpConn.WriteToUDPAddrPort(out, snap.dest); err != nil {
 			if s.ctx.Err() == nil {
 				s.log.Debug("rtp send", "err", err)
 			}
@@ -1060,6 +1148,17 @@ func (s *Session) recvLoop() {
 // is not a valid RTP packet of a negotiated payload type is counted and
 // ignored.
 func (s *Session) handleDatagram(b []byte, from netip.AddrPort, now time.Time) {
+	if len(b) >= 12 && b[0]>>6 == 2 {
+		plain, secured, err := s.sec.unprotectRTP(b)
+		if err != nil {
+			if secured {
+				s.srtpFail.Add(1)
+			}
+			s.ignored.Add(1)
+			return
+		}
+		b = plain
+	}
 	var p rtp.Packet
 	if len(b) < 12 || b[0]>>6 != 2 || p.Unmarshal(b) != nil || (p.PayloadType >= 64 && p.PayloadType <= 95) {
 		s.ignored.Add(1)

@@ -150,7 +150,8 @@ func (s *Signaler) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 switchboard "offer required"`))
 		return
 	}
-	c := &session{sig: s, callID: req.CallID().Value(), ready: make(chan struct{}), settled: make(chan struct{})}
+	c := &session{sig: s, callID: req.CallID().Value(), ready: make(chan struct{}), settled: make(chan struct{}),
+		acct: s.account(accountID)}
 	if err := c.newMedia(context.Background(), sourceHost(req)); err != nil {
 		s.log.Error("media for inbound call", "err", err)
 		respond(tx, req, 500, "Server Internal Error", nil)

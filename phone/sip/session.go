@@ -101,8 +101,19 @@ func (c *session) newMedia(ctx context.Context, peerHost string) error {
 	if c.acct != nil && len(c.acct.Codecs) > 0 {
 		codecs = c.acct.Codecs
 	}
+	// SRTP: the account's policy; optional when unset and for direct-IP
+	// calls.
+	srtp := media.SRTPOptional
+	if c.acct != nil {
+		switch c.acct.SRTP {
+		case phone.SRTPOff:
+			srtp = media.SRTPOff
+		case phone.SRTPMandatory:
+			srtp = media.SRTPMandatory
+		}
+	}
 	c.media, err = media.New(ctx, media.Config{LocalIP: ip, PortMin: c.sig.cfg.RTPPortMin,
-		PortMax: c.sig.cfg.RTPPortMax, Codecs: codecs, Logger: c.sig.log.With("call", c.callID)})
+		PortMax: c.sig.cfg.RTPPortMax, Codecs: codecs, Logger: c.sig.log.With("call", c.callID), SRTP: srtp})
 	return err
 }
 
@@ -115,7 +126,11 @@ func (c *session) adapt(a phone.AudioPair) (audio.Source, audio.Sink) {
 	if a.Sink == nil {
 		a.Sink = audio.Discard{F: f}
 	}
-	return resample.NewSource(a.Source, f), resample.NewSink(a.Sink, f)
+	src, sink := resample.NewSource(a.Source, f), resample.NewSink(a.Sink, f)
+	if a.Tap != nil { // recording: copies at the codec format (tap.go)
+		src, sink = tapSource{src, a.Tap}, tapSink{sink, a.Tap}
+	}
+	return src, sink
 }
 
 // startMedia begins RTP once both SDPs are known.
@@ -156,7 +171,8 @@ func (c *session) SetAudio(a phone.AudioPair) {
 func (c *session) Stats() phone.CallStats {
 	st := c.media.Stats()
 	return phone.CallStats{Codec: st.Codec, PacketsSent: st.PacketsSent, PacketsReceived: st.PacketsReceived,
-		PacketsLost: st.PacketsLost, JitterMs: float64(st.Jitter) / float64(time.Millisecond), RemoteAddr: st.RemoteAddr}
+		PacketsLost: st.PacketsLost, JitterMs: float64(st.Jitter) / float64(time.Millisecond), RemoteAddr: st.RemoteAddr,
+		SRTP: st.SRTP}
 }
 
 // ---- outbound ----

@@ -72,6 +72,7 @@ type trustedPeer struct {
 	accountID string
 	udp       bool
 	port      int
+	acct      phone.Account // for inbound calls: codecs and SRTP policy
 }
 
 // New starts the SIP stack and listens on cfg.Listen (UDP and TCP). It
@@ -139,6 +140,20 @@ func New(ctx context.Context, cfg Config) (*Signaler, error) {
 	s.routes(s.srv)
 	go func() { _ = s.srv.ServeUDP(pc) }()
 	go func() { _ = s.srv.ServeTCP(ln) }()
+	// Requests leave from the listening socket, which sipgo finds in its
+	// connection pool; until ServeUDP has put it there, a request would try
+	// to bind a second socket on our port ("address already in use"). sipgo
+	// has no readiness signal for a socket we pass in, so wait (bounded).
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
+		if c, _ := s.ua.TransportLayer().GetConnection("udp", s.listen.String()); c != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			pc.Close()
+			ln.Close()
+			return nil, fmt.Errorf("SIP stack did not start listening on %s", s.listen)
+		}
+	}
 	go func() {
 		<-ctx.Done()
 		s.ua.Close()
@@ -361,11 +376,25 @@ func (s *Signaler) trust(acct phone.Account, t target, on bool) {
 	for _, ip := range ips {
 		key := ip + "|" + acct.ID
 		if on {
-			s.trusted[key] = trustedPeer{accountID: acct.ID, udp: t.transport == "UDP", port: port}
+			s.trusted[key] = trustedPeer{accountID: acct.ID, udp: t.transport == "UDP", port: port, acct: acct}
 		} else {
 			delete(s.trusted, key)
 		}
 	}
+}
+
+// account returns the registered account with id (nil in direct-IP mode or when
+// unknown), for the media settings of inbound calls.
+func (s *Signaler) account(id string) *phone.Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.trusted {
+		if id != "" && p.accountID == id {
+			a := p.acct
+			return &a
+		}
+	}
+	return nil
 }
 
 // fromTrusted says whether a request may come in, and for which account.

@@ -2,53 +2,44 @@ package sip
 
 import (
 	"log/slog"
-	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
+
+	"switchboard/phone"
 )
 
-// Redact returns a SIP message as text with the credentials of
-// Authorization and Proxy-Authorization headers replaced by [redacted]
-// (the scheme stays, so a trace still shows that auth was sent).
-func Redact(msg []byte) string {
-	lines := strings.Split(string(msg), "\n")
-	for i, l := range lines {
-		name, _, ok := strings.Cut(l, ":")
-		if !ok {
-			continue
-		}
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "authorization", "proxy-authorization":
-			rest := strings.TrimSpace(l[len(name)+1:])
-			scheme, _, _ := strings.Cut(rest, " ")
-			lines[i] = name + ": " + scheme + " [redacted]"
-			if strings.HasSuffix(l, "\r") {
-				lines[i] += "\r"
-			}
-		}
+// Redact returns a SIP message as text with its secrets blanked
+// (phone.RedactSIP: Authorization credentials and SRTP keys).
+func Redact(msg []byte) string { return phone.RedactSIP(string(msg)) }
+
+// tracer sends sipgo's wire trace to slog, redacted. sipgo's switch and
+// tracer are process-wide variables that its transport goroutines read
+// without locks, so they are set once at package init and never written
+// again; enabling a trace only swaps the logger, atomically.
+type tracer struct{ log atomic.Pointer[slog.Logger] }
+
+var wireTrace tracer
+
+func init() {
+	sip.SIPDebugTracer(&wireTrace)
+	sip.SIPDebug = true
+}
+
+func (t *tracer) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
+	if l := t.log.Load(); l != nil {
+		l.Debug("SIP in", "transport", transport, "from", raddr, "to", laddr, "msg", Redact(msg))
 	}
-	return strings.Join(lines, "\n")
 }
 
-// tracer sends sipgo's wire trace to slog, redacted.
-type tracer struct{ log *slog.Logger }
-
-func (t tracer) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
-	t.log.Debug("SIP in", "transport", transport, "from", raddr, "to", laddr, "msg", Redact(msg))
+func (t *tracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
+	if l := t.log.Load(); l != nil {
+		l.Debug("SIP out", "transport", transport, "from", laddr, "to", raddr, "msg", Redact(msg))
+	}
 }
 
-func (t tracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
-	t.log.Debug("SIP out", "transport", transport, "from", laddr, "to", raddr, "msg", Redact(msg))
-}
-
-var traceOnce sync.Once
-
-// enableTrace turns on sipgo's wire trace (a process-wide switch in sipgo)
-// through our redacting tracer.
+// enableTrace sends the wire trace to log (one SIP stack per process; the
+// last one to enable it wins).
 func enableTrace(log *slog.Logger) {
-	traceOnce.Do(func() {
-		sip.SIPDebugTracer(tracer{log: log.With("component", "sip-trace")})
-		sip.SIPDebug = true
-	})
+	wireTrace.log.Store(log.With("component", "sip-trace"))
 }

@@ -206,30 +206,49 @@ func StartBaresip(t testing.TB, opt BaresipOptions) *Baresip {
 	if err := os.MkdirAll(b.RecDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	sipPort := freeBaresipPort(t)
-	ctrlPort := FreePort(t, "tcp")
-	b.SIPAddr = fmt.Sprintf("127.0.0.1:%d", sipPort)
-	b.CtrlAddr = fmt.Sprintf("127.0.0.1:%d", ctrlPort)
-
-	if err := b.writeConfig(mdir); err != nil {
-		t.Fatalf("testpeer: baresip config: %v", err)
-	}
-	p, err := startProcess("baresip", b.LogPath, dir, bin, "-f", dir, "-v")
-	if err != nil {
-		t.Fatalf("testpeer: start baresip: %v", err)
-	}
-	b.proc = p
 	t.Cleanup(func() {
 		b.Stop()
 		if t.Failed() {
 			dumpLog(t, "baresip "+b.AOR+" log", b.LogPath)
 		}
 	})
-
 	ctx, cancel := context.WithTimeout(context.Background(), opt.ReadyTimeout)
 	defer cancel()
-	if err := b.connect(ctx); err != nil {
-		t.Fatalf("testpeer: baresip %s ctrl_tcp: %v", b.AOR, err)
+	// Free ports are picked before baresip binds them, so another process
+	// can take one in between (seen: ctrl_tcp's port became another test's
+	// SIP listener). baresip then runs on without that socket, so look for
+	// its bind errors and start again on fresh ports.
+	for attempt := 1; ; attempt++ {
+		sipPort := freeBaresipPort(t)
+		ctrlPort := FreePort(t, "tcp")
+		b.SIPAddr = fmt.Sprintf("127.0.0.1:%d", sipPort)
+		b.CtrlAddr = fmt.Sprintf("127.0.0.1:%d", ctrlPort)
+		if err := b.writeConfig(mdir); err != nil {
+			t.Fatalf("testpeer: baresip config: %v", err)
+		}
+		_ = os.Remove(b.LogPath) // judge this attempt by its own log
+		p, err := startProcess("baresip", b.LogPath, dir, bin, "-f", dir, "-v")
+		if err != nil {
+			t.Fatalf("testpeer: start baresip: %v", err)
+		}
+		b.proc = p
+		// baresip logs "baresip is ready" after every module has tried to
+		// bind; only then is the absence of a bind error meaningful.
+		for !logHas(b.LogPath, "baresip is ready") && ctx.Err() == nil {
+			if done, _ := p.exited(); done {
+				break
+			}
+			time.Sleep(20 * time.Millisecond) // polling a log file, bounded by ctx
+		}
+		if logHas(b.LogPath, "Address already in use") && attempt < 3 {
+			t.Logf("testpeer: baresip %s lost a port race (attempt %d); starting again", b.AOR, attempt)
+			b.proc.stop()
+			continue
+		}
+		if err := b.connect(ctx); err != nil {
+			t.Fatalf("testpeer: baresip %s ctrl_tcp: %v", b.AOR, err)
+		}
+		break
 	}
 	if !opt.NoRegister {
 		if err := b.WaitRegistered(ctx); err != nil {
@@ -237,6 +256,12 @@ func StartBaresip(t testing.TB, opt BaresipOptions) *Baresip {
 		}
 	}
 	return b
+}
+
+// logHas reports whether the log file contains s.
+func logHas(path, s string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(b), s)
 }
 
 // freeBaresipPort picks a port free for UDP+TCP whose successor is free for

@@ -161,7 +161,7 @@ func runCLI(ctx context.Context, args []string, in io.Reader, stdout, stderr io.
 
 	coreCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sig, err := sip.New(coreCtx, sip.Config{Listen: o.Listen, Logger: log, Trace: o.Trace,
+	sig, err := sip.New(coreCtx, sip.Config{Listen: o.Listen, Logger: log, Trace: o.Trace, Codecs: o.Codecs,
 		KeepAlive: time.Duration(o.KeepAlive) * time.Second, InstanceID: instanceID(),
 		DirectIP: acct == nil})
 	if err != nil {

@@ -2,7 +2,8 @@
 # Measures one G.711 (PCMU) call between the headless `switchboard cli` and
 # baresip through Kamailio on 127.0.0.1, and prints CPU time and peak RSS of
 # both side by side (internal/bench, TestMeasureCall). Installs the test peers
-# first if missing. Environment: SWITCHBOARD_BENCH_SECONDS (call length,
+# first if missing. Environment: SWITCHBOARD_BENCH_CODEC (PCMU, opus, G722),
+# SWITCHBOARD_BENCH_SECONDS (call length,
 # default 60), SWITCHBOARD_BENCH_OUT (also write the table to this file).
 # Measure on an otherwise idle machine; the table shows the load average.
 set -euo pipefail

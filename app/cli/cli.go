@@ -46,6 +46,7 @@ Flags:
   --stats SECONDS      emit a "stats" event per call this often (default 0: off)
   --trace              log SIP messages (Authorization redacted) to stderr
   --keepalive SECONDS  keep-alive period towards the registrar (default 25)
+  --codecs LIST        codec preference, e.g. opus,G722,PCMU,PCMA (the default)
 
 The password comes from $SWITCHBOARD_PASSWORD, else from the system keyring.
 
@@ -70,6 +71,7 @@ type Options struct {
 	Expiry                                             int
 	Listen, MicWAV, RecordWAV, RecordDir               string
 	NullAudio, AutoAnswer, Trace                       bool
+	Codecs                                             []string // preference order; empty: the default
 	StatsEvery, KeepAlive                              int
 }
 
@@ -95,6 +97,14 @@ func Parse(args []string, stderr io.Writer) (Options, error) {
 	fs.BoolVar(&o.Trace, "trace", false, "")
 	fs.IntVar(&o.StatsEvery, "stats", 0, "")
 	fs.IntVar(&o.KeepAlive, "keepalive", 0, "")
+	fs.Func("codecs", "", func(v string) error {
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				o.Codecs = append(o.Codecs, c)
+			}
+		}
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -29,7 +29,7 @@ const (
 	peerTone = 1200.0 // what baresip sends (ausine)
 )
 
-// TestMeasureCall measures one PCMU call between `switchboard cli` and
+// TestMeasureCall measures one call (PCMU, or $SWITCHBOARD_BENCH_CODEC) between `switchboard cli` and
 // baresip (see the package comment). It runs only with SWITCHBOARD_BENCH=1.
 func TestMeasureCall(t *testing.T) {
 	if os.Getenv("SWITCHBOARD_BENCH") != "1" {
@@ -46,6 +46,10 @@ func TestMeasureCall(t *testing.T) {
 		}
 		hold = time.Duration(s * float64(time.Second))
 	}
+	codecName := "PCMU"
+	if v := os.Getenv("SWITCHBOARD_BENCH_CODEC"); v != "" {
+		codecName = v // e.g. opus, G722
+	}
 	tmp := t.TempDir()
 	loadBefore := loadavg()
 
@@ -54,7 +58,7 @@ func TestMeasureCall(t *testing.T) {
 	k := testpeer.StartKamailio(t, testpeer.KamailioOptions{
 		Users: map[string]string{"alice": "alice-secret", "bob": "bob-secret"}})
 	bob := testpeer.StartBaresip(t, testpeer.BaresipOptions{User: "bob", Password: "bob-secret", Kamailio: k,
-		AutoAnswer: true, ToneHz: peerTone, Codecs: []string{"PCMU"}})
+		AutoAnswer: true, ToneHz: peerTone, Codecs: []string{codecName}})
 	barePID := baresipPID(t, bob)
 
 	toneWAV := filepath.Join(tmp, "tone.wav")
@@ -63,13 +67,13 @@ func TestMeasureCall(t *testing.T) {
 
 	sb := startCLI(t, bin, filepath.Join(tmp, "switchboard.stderr"),
 		"--aor", "sip:alice@"+k.Domain, "--registrar", "sip:"+k.Addr("udp"),
-		"--listen", "127.0.0.1:0", "--mic-wav", toneWAV, "--record-wav", recWAV, "--null-audio")
+		"--listen", "127.0.0.1:0", "--mic-wav", toneWAV, "--record-wav", recWAV, "--null-audio", "--codecs", codecName)
 
 	sb.wait(t, 20*time.Second, "registered", "reg_failed", "error")
 	sb.send(t, "dial bob")
 	ans := sb.wait(t, 20*time.Second, "answered", "ended", "error")
-	if c, _ := ans["codec"].(string); !strings.EqualFold(c, "PCMU") {
-		t.Fatalf("answered with codec %q, want PCMU", c)
+	if c, _ := ans["codec"].(string); !strings.EqualFold(c, codecName) {
+		t.Fatalf("answered with codec %q, want %s", c, codecName)
 	}
 
 	ourStart := sample(t, "switchboard", sb.pid())
@@ -100,8 +104,8 @@ func TestMeasureCall(t *testing.T) {
 		makeRow("baresip", bareStart, bareEnd),
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "PCMU call switchboard cli <-> baresip via Kamailio on 127.0.0.1, %v held (%s, %d CPUs, CLK_TCK %d)\n",
-		ourEnd.At.Sub(ourStart.At).Round(time.Millisecond), runtime.Version(), runtime.NumCPU(), ClockTicks())
+	fmt.Fprintf(&b, "%s call switchboard cli <-> baresip via Kamailio on 127.0.0.1, %v held (%s, %d CPUs, CLK_TCK %d)\n",
+		codecName, ourEnd.At.Sub(ourStart.At).Round(time.Millisecond), runtime.Version(), runtime.NumCPU(), ClockTicks())
 	fmt.Fprintf(&b, "load average before %s, after %s\n", loadBefore, loadAfter)
 	b.WriteString(formatTable(rows))
 	fmt.Fprintf(&b, "switchboard stats: sent %v received %v lost %v jitter %v ms; it heard %s; baresip heard %s\n",

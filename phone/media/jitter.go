@@ -35,6 +35,10 @@ type Frame struct {
 	// Payload is the encoded frame (FrameOK only). It is owned by the buffer
 	// and valid until the next call on it.
 	Payload []byte
+	// Inserted marks a FrameLost slot the adaptive buffer added to grow its
+	// delay: nothing is missing, so conceal it without FEC from the next
+	// frame (which belongs after it).
+	Inserted bool
 }
 
 // JitterStats counts what a JitterBuffer did.
@@ -46,6 +50,11 @@ type JitterStats struct {
 	Duplicate uint64 // packets whose timestamp was already buffered
 	Dropped   uint64 // frames discarded to bound the delay (overflow, drift)
 	Resyncs   uint64 // restarts after a timestamp jump or a long silence
+	Grown     uint64 // times the adaptive target grew by a frame (late packets)
+	Shrunk    uint64 // times the adaptive target shrank by a frame (stable arrival)
+	// TargetFrames is the current playout delay target in frames (fixed,
+	// or where the adaptive buffer currently is).
+	TargetFrames int
 }
 
 // JitterBuffer reorders RTP audio frames by timestamp and releases one frame
@@ -66,6 +75,13 @@ type JitterBuffer struct {
 	next       uint32 // timestamp of the next frame to play
 	misses     int    // consecutive pops that found nothing buffered at all
 	stats      JitterStats
+
+	// Adaptive mode (NewAdaptiveJitterBuffer): target moves between
+	// minTarget and maxTarget.
+	adaptive             bool
+	minTarget, maxTarget int
+	stretch              int // frames of delay still to insert after growing
+	stable               int // pops since the last late packet
 }
 
 type jbSlot struct {
@@ -82,6 +98,10 @@ const (
 	// jbResyncFrames: a packet this many frames away from the playout point
 	// is a new timeline (sender restarted, long hold), not jitter.
 	jbResyncFrames = 50
+	// JitterShrinkAfter is how many frames (20 ms each: 5 s) of arrival
+	// without a late packet the adaptive buffer waits before it lowers its
+	// delay by one frame.
+	JitterShrinkAfter = 250
 )
 
 // NewJitterBuffer returns a buffer for frames tsPerFrame timestamp units
@@ -94,19 +114,39 @@ func NewJitterBuffer(tsPerFrame uint32, target, capacity int) *JitterBuffer {
 	return &JitterBuffer{tsPerFrame: max(1, tsPerFrame), target: target, slots: make([]jbSlot, capacity)}
 }
 
+// NewAdaptiveJitterBuffer returns a buffer whose delay adapts to the
+// network: it starts at minTarget frames, grows by one frame (up to
+// maxTarget) for every packet that arrives after its slot was played, and
+// shrinks by one frame after JitterShrinkAfter frames without a late packet.
+// Growing inserts one concealed frame; shrinking skips one frame.
+func NewAdaptiveJitterBuffer(tsPerFrame uint32, minTarget, maxTarget, capacity int) *JitterBuffer {
+	minTarget = max(1, minTarget)
+	maxTarget = max(minTarget, maxTarget)
+	j := NewJitterBuffer(tsPerFrame, minTarget, max(capacity, maxTarget+4))
+	j.adaptive, j.minTarget, j.maxTarget = true, minTarget, maxTarget
+	return j
+}
+
+// Target is the current playout delay target in frames.
+func (j *JitterBuffer) Target() int { return j.target }
+
 // Reset empties the buffer and returns it to the buffering state.
 func (j *JitterBuffer) Reset() {
 	for i := range j.slots {
 		j.slots[i].used = false
 	}
-	j.count, j.started, j.misses = 0, false, 0
+	j.count, j.started, j.misses, j.stretch, j.stable = 0, false, 0, 0, 0
 }
 
 // Len is the number of frames buffered.
 func (j *JitterBuffer) Len() int { return j.count }
 
 // Stats returns the counters.
-func (j *JitterBuffer) Stats() JitterStats { return j.stats }
+func (j *JitterBuffer) Stats() JitterStats {
+	st := j.stats
+	st.TargetFrames = j.target
+	return st
+}
 
 // Push stores a copy of one packet's payload. It returns false when the
 // packet was dropped (late, duplicate).
@@ -120,6 +160,7 @@ func (j *JitterBuffer) Push(ts uint32, pt uint8, payload []byte) bool {
 			j.stats.Resyncs++
 		case d < 0:
 			j.stats.Late++
+			j.late()
 			return false
 		case d >= window:
 			// Too far ahead for the buffer: skip the playout point forward.
@@ -195,6 +236,29 @@ func (j *JitterBuffer) Pop() Frame {
 		j.stats.Dropped++
 		j.next += j.tsPerFrame
 	}
+	if j.adaptive {
+		if j.stretch > 0 {
+			// Grow the delay: play one concealed frame, keep the point.
+			j.stretch--
+			j.stats.Lost++
+			return Frame{Status: FrameLost, Timestamp: j.next - j.tsPerFrame, Inserted: true}
+		}
+		j.stable++
+		if j.stable >= JitterShrinkAfter && j.target > j.minTarget {
+			j.stable = 0
+			j.target--
+			j.stats.Shrunk++
+			if j.count > j.target {
+				// Shrink the delay: skip the frame due now.
+				if i := j.slotAt(j.next); i >= 0 {
+					j.slots[i].used = false
+					j.count--
+				}
+				j.stats.Dropped++
+				j.next += j.tsPerFrame
+			}
+		}
+	}
 	ts := j.next
 	j.next += j.tsPerFrame
 	if i := j.slotAt(ts); i >= 0 {
@@ -214,6 +278,19 @@ func (j *JitterBuffer) Pop() Frame {
 		}
 	}
 	return Frame{Status: FrameLost, Timestamp: ts}
+}
+
+// late records a packet that missed its slot: the adaptive buffer grows.
+func (j *JitterBuffer) late() {
+	if !j.adaptive {
+		return
+	}
+	j.stable = 0
+	if j.target < j.maxTarget {
+		j.target++
+		j.stretch++
+		j.stats.Grown++
+	}
 }
 
 // Peek returns the buffered frame at timestamp ts without removing it

@@ -80,8 +80,9 @@ type Config struct {
 	Logger *slog.Logger
 	// RTCPInterval between RTCP reports; 0 means 5 s.
 	RTCPInterval time.Duration
-	// JitterFrames is the jitter buffer target in 20 ms frames; 0 means 3
-	// (60 ms).
+	// JitterFrames fixes the jitter buffer target in 20 ms frames; 0 means
+	// adaptive: start at JitterMinFrames (40 ms), grow on late packets up
+	// to JitterMaxFrames (200 ms), shrink back when arrival is stable.
 	JitterFrames int
 	// SRTP is the media encryption policy; the zero value is SRTPOff.
 	// Master keys are random per Session (crypto/rand) and never logged.
@@ -91,6 +92,12 @@ type Config struct {
 	// accept any suite of SRTPSuites() the peer offers.
 	SRTPSuites []string
 }
+
+// Adaptive jitter buffer bounds (Config.JitterFrames == 0), in 20 ms frames.
+const (
+	JitterMinFrames = 2  // 40 ms
+	JitterMaxFrames = 10 // 200 ms
+)
 
 // DefaultCodecs is the codec preference used when Config.Codecs is empty:
 // Opus (PT 111, opus/48000/2), G.722 (PT 9), then G.711 µ-law and A-law.
@@ -117,6 +124,14 @@ type Stats struct {
 	DTMFReceived    uint64        // digits received
 
 	JitterBuffer JitterStats // playout buffer counters
+	// JitterBufferDelay is the playout buffer's current target delay.
+	JitterBufferDelay time.Duration
+	// MOS is the estimated mean opinion score of what we receive (ITU-T
+	// G.107 E-model, simplified; see EstimateMOS) from the codec, the
+	// received loss including packets that came too late to play, and a
+	// one-way delay of half the RTT plus the jitter buffer delay plus one
+	// frame. 0 before any packet was received.
+	MOS float64
 
 	RTCPSent           uint64
 	RTCPReceived       uint64
@@ -269,9 +284,7 @@ func New(ctx context.Context, cfg Config) (*Session, error) {
 	if s.rtcpIvl <= 0 {
 		s.rtcpIvl = 5 * time.Second
 	}
-	if s.jbTarget <= 0 {
-		s.jbTarget = 3
-	}
+	s.jbTarget = max(s.jbTarget, 0) // 0: adaptive
 	used := map[uint8]bool{defaultTEPayloadType: true, te48kPayloadType: true}
 	seen := map[string]bool{}
 	nextDyn := uint8(96)
@@ -672,7 +685,11 @@ func (s *Session) applyLocked(rm remoteMedia, accepted []payloadDesc, tes []payl
 		}
 		// The jitter buffer steps by the codec's RTP timestamp units per
 		// frame (160 for G.722 although it carries 320 samples).
-		s.jb = NewJitterBuffer(codec.FrameTimestamp(s.enc), s.jbTarget, 16)
+		if s.jbTarget > 0 {
+			s.jb = NewJitterBuffer(codec.FrameTimestamp(s.enc), s.jbTarget, 16)
+		} else {
+			s.jb = NewAdaptiveJitterBuffer(codec.FrameTimestamp(s.enc), JitterMinFrames, JitterMaxFrames, 16)
+		}
 		s.conceal = concealer{}
 		s.lastPT = -1
 		s.decoders = map[uint8]codec.Codec{}
@@ -904,6 +921,12 @@ func (s *Session) Stats() Stats {
 	}
 	if s.jb != nil {
 		st.JitterBuffer = s.jb.Stats()
+		st.JitterBufferDelay = time.Duration(st.JitterBuffer.TargetFrames*codec.FrameMillis) * time.Millisecond
+	}
+	if exp := s.rx.expected(); exp > 0 && st.Codec != "" {
+		loss := float64(st.PacketsLost+st.JitterBuffer.Late) / float64(exp)
+		delay := s.rtt/2 + st.JitterBufferDelay + codec.FrameMillis*time.Millisecond
+		st.MOS = EstimateMOS(st.Codec, delay, loss)
 	}
 	return st
 }
@@ -1273,6 +1296,11 @@ func (s *Session) playoutFrame(pcm []int16) ([]int16, audio.Sink) {
 		}
 		s.concealLocked(last, out, f.Timestamp)
 	case FrameLost:
+		if f.Inserted {
+			// Added delay, nothing missing: no FEC from the next frame.
+			s.concealLocked(last, out, f.Timestamp-s.jb.tsPerFrame)
+			break
+		}
 		s.concealLocked(last, out, f.Timestamp)
 	default:
 		clear(out)

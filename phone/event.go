@@ -88,6 +88,10 @@ type CallStats struct {
 	RemoteAddr      string
 	// SRTP names the SRTP suite protecting the media, "" when unencrypted.
 	SRTP string
+	// JitterBufferMs is the playout delay the jitter buffer currently adds.
+	JitterBufferMs float64
+	// MOS is the estimated mean opinion score (1-4.5) of what we receive.
+	MOS float64
 }
 
 // Snapshot is the whole visible state of the phone at one moment.

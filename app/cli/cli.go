@@ -246,6 +246,8 @@ func statsFields(f map[string]any, s phone.CallStats) {
 	f["jitter_ms"] = s.JitterMs
 	f["remote"] = s.RemoteAddr
 	f["srtp"] = s.SRTP
+	f["jitter_buffer_ms"] = s.JitterBufferMs
+	f["mos"] = s.MOS
 }
 
 // Run drives core from in until quit, EOF or ctx end. acct may be nil

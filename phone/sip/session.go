@@ -172,7 +172,7 @@ func (c *session) Stats() phone.CallStats {
 	st := c.media.Stats()
 	return phone.CallStats{Codec: st.Codec, PacketsSent: st.PacketsSent, PacketsReceived: st.PacketsReceived,
 		PacketsLost: st.PacketsLost, JitterMs: float64(st.Jitter) / float64(time.Millisecond), RemoteAddr: st.RemoteAddr,
-		SRTP: st.SRTP}
+		SRTP: st.SRTP, JitterBufferMs: float64(st.JitterBufferDelay) / float64(time.Millisecond), MOS: st.MOS}
 }
 
 // ---- outbound ----

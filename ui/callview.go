@@ -22,9 +22,16 @@ type callCard struct {
 	codec  *widget.Label
 	sentL  *widget.Label
 	digits string
+	// rec is the "● REC" indicator, quality the "Good"/"Fair"/"Poor" label,
+	// secure "Encrypted"; extra is their row, hidden while all are.
+	rec, quality, secure *widget.Label
+	extra                *fyne.Container
 
 	answer, decline, hangup, hold, mute, keypadBtn *widget.Button
-	keypad                                         *fyne.Container
+	// record toggles recording; transfer, flip and park stay disabled until
+	// their logic exists.
+	record, transfer, flip, park *widget.Button
+	keypad                       *fyne.Container
 }
 
 func newCallCard(u *UI, id phone.CallID) *callCard {
@@ -45,13 +52,34 @@ func newCallCard(u *UI, id phone.CallID) *callCard {
 	c.hold = widget.NewButtonWithIcon("Hold", theme.MediaPauseIcon(), func() { u.toggleHold(id, c.view.Held) })
 	c.mute = widget.NewButtonWithIcon("Mute", theme.VolumeMuteIcon(), func() { u.toggleMute(id, c.view.Muted) })
 	c.keypadBtn = widget.NewButtonWithIcon("Keypad", theme.GridIcon(), c.toggleKeypad)
+	c.record = widget.NewButtonWithIcon("Record", theme.MediaRecordIcon(), func() { u.toggleRecord(id, c.view.Recording) })
+	// Not success-coloured: the E2E test finds Answer as the widest block
+	// of the success colour.
+	c.transfer = widget.NewButtonWithIcon("Transfer", theme.MailForwardIcon(), nil)
+	c.flip = widget.NewButtonWithIcon("Flip", theme.ViewRefreshIcon(), nil)
+	c.park = widget.NewButtonWithIcon("Park", theme.DownloadIcon(), nil)
+	for _, b := range []*widget.Button{c.transfer, c.flip, c.park} {
+		b.Disable()
+	}
+	c.rec = widget.NewLabelWithStyle("● REC", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.rec.Importance = widget.DangerImportance
+	c.rec.Hide()
+	c.quality = widget.NewLabel("")
+	c.quality.Hide()
+	c.secure = widget.NewLabel("Encrypted")
+	c.secure.Importance = widget.LowImportance
+	c.secure.Hide()
+	c.extra = container.NewHBox(c.rec, c.quality, c.secure)
+	c.extra.Hide()
 	c.keypad = newDialpad(func(k string) { u.sendDTMF(id, k) })
 	c.keypad.Hide()
 
 	status := container.NewBorder(nil, nil, nil, c.timer, container.NewHBox(c.state, c.codec))
-	// Ringing cards show Answer/Decline; the others Hang up/Hold/Mute/Keypad.
-	buttons := container.NewGridWithColumns(4, c.answer, c.decline, c.hangup, c.hold, c.mute, c.keypadBtn)
-	c.card = widget.NewCard("", "", container.NewVBox(status, buttons, c.sentL, c.keypad))
+	// Ringing cards show Answer/Decline; the others Hang up/Hold/Mute/Keypad
+	// and Record/Transfer/Flip/Park.
+	buttons := container.NewGridWithColumns(4, c.answer, c.decline, c.hangup, c.hold, c.mute, c.keypadBtn,
+		c.record, c.transfer, c.flip, c.park)
+	c.card = widget.NewCard("", "", container.NewVBox(status, c.extra, buttons, c.sentL, c.keypad))
 	return c
 }
 
@@ -73,12 +101,36 @@ func (c *callCard) update(v CallView) {
 		c.hold.SetIcon(theme.MediaPauseIcon())
 	}
 	c.mute.SetText(v.MuteLabel)
+	c.record.SetText(v.RecordLabel)
+	if v.Recording {
+		c.record.SetIcon(theme.MediaStopIcon())
+	} else {
+		c.record.SetIcon(theme.MediaRecordIcon())
+	}
+	showIf(c.rec, v.Recording)
+	c.quality.SetText("Quality: " + v.Quality)
+	switch v.Quality {
+	case QualityPoor:
+		c.quality.Importance = widget.DangerImportance
+	case QualityFair:
+		c.quality.Importance = widget.WarningImportance
+	default:
+		c.quality.Importance = widget.LowImportance
+	}
+	c.quality.Refresh()
+	showIf(c.quality, v.Quality != "")
+	showIf(c.secure, v.Encrypted)
+	showIf(c.extra, v.Recording || v.Quality != "" || v.Encrypted)
 	showIf(c.answer, v.Incoming)
 	showIf(c.decline, v.Incoming)
 	showIf(c.hangup, !v.Incoming)
 	showIf(c.hold, !v.Incoming)
 	showIf(c.mute, !v.Incoming)
 	showIf(c.keypadBtn, !v.Incoming)
+	for _, b := range []*widget.Button{c.record, c.transfer, c.flip, c.park} {
+		showIf(b, !v.Incoming)
+	}
+	setEnabled(c.record, v.CanRecord)
 	setEnabled(c.answer, v.CanAnswer)
 	setEnabled(c.decline, v.CanDecline)
 	setEnabled(c.hangup, v.CanHangup)

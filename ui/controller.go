@@ -32,6 +32,8 @@ type Controller interface {
 	Mute(id phone.CallID, on bool) error
 	// SendDTMF sends digits on an active call.
 	SendDTMF(id phone.CallID, digits string, info bool) error
+	// Record starts (on) or stops recording a call.
+	Record(id phone.CallID, on bool) error
 	// SetAccount adds or replaces an account and (re)registers it.
 	SetAccount(acct phone.Account, password string) error
 	// RemoveAccount unregisters and forgets an account.
@@ -52,6 +54,7 @@ var _ interface {
 	Resume(id phone.CallID) error
 	Mute(id phone.CallID, on bool) error
 	SendDTMF(id phone.CallID, digits string, info bool) error
+	Record(id phone.CallID, on bool) error
 	SetAccount(acct phone.Account, password string) error
 	RemoveAccount(id string) error
 } = (*phone.Phone)(nil) // *phone.Phone must keep satisfying Controller minus EchoTest

@@ -84,6 +84,9 @@ func (f *fakeController) Mute(id phone.CallID, on bool) error {
 func (f *fakeController) SendDTMF(id phone.CallID, digits string, info bool) error {
 	return f.record("SendDTMF(%s,%s)", id, digits)
 }
+func (f *fakeController) Record(id phone.CallID, on bool) error {
+	return f.record("Record(%s,%v)", id, on)
+}
 func (f *fakeController) SetAccount(a phone.Account, password string) error {
 	return f.record("SetAccount(%s,%s)", a.ID, password)
 }

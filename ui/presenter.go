@@ -51,6 +51,8 @@ type AccountView struct {
 	Label  string // "Alice <alice@example.com>"
 	Status string // "Registered", "Failed: wrong password (403), retrying in 30 s"
 	Tone   Tone
+	// CanRetry is set when registration failed: the line offers Retry.
+	CanRetry bool
 }
 
 // DialOption is an identity to call from: an account, or ID "" for direct IP.
@@ -73,8 +75,40 @@ type CallView struct {
 	Held      bool
 	HoldLabel string // "Hold" or "Resume"
 	MuteLabel string // "Mute" or "Unmute"
+	// Recording is set while the call is recorded (the card shows "● REC");
+	// RecordLabel is "Record" or "Stop rec".
+	Recording   bool
+	RecordLabel string
+	// Quality is "Good", "Fair" or "Poor" from the call's latest media
+	// figures, "" before any arrived; Encrypted is set when the media is SRTP.
+	Quality   string
+	Encrypted bool
 
-	CanAnswer, CanDecline, CanHangup, CanHold, CanMute, CanDTMF bool
+	CanAnswer, CanDecline, CanHangup, CanHold, CanMute, CanDTMF, CanRecord bool
+}
+
+// Call quality labels (QualityText).
+const (
+	QualityGood = "Good"
+	QualityFair = "Fair"
+	QualityPoor = "Poor"
+)
+
+// QualityText rates a call's media figures: packet loss is
+// lost/(received+lost). Good is under 1 % loss and under 30 ms jitter,
+// Poor over 5 % loss or over 80 ms jitter, anything else Fair.
+func QualityText(st phone.CallStats) string {
+	loss := 0.0
+	if n := st.PacketsReceived + st.PacketsLost; n > 0 {
+		loss = 100 * float64(st.PacketsLost) / float64(n)
+	}
+	switch {
+	case loss > 5 || st.JitterMs > 80:
+		return QualityPoor
+	case loss < 1 && st.JitterMs < 30:
+		return QualityGood
+	}
+	return QualityFair
 }
 
 // directIPLabel is what DialFrom calls the no-account identity.
@@ -83,6 +117,13 @@ const directIPLabel = "Direct IP"
 // Present turns a snapshot into the view model. accounts are the configured
 // accounts (for labels and for the ones the phone does not know yet).
 func Present(s phone.Snapshot, accounts []phone.Account, now time.Time) ViewModel {
+	return PresentStats(s, accounts, now, nil)
+}
+
+// PresentStats is Present with each call's latest media figures (from
+// phone.EvStats events), which give the cards their quality indicator;
+// calls missing from stats show none. It does not modify stats.
+func PresentStats(s phone.Snapshot, accounts []phone.Account, now time.Time, stats map[phone.CallID]phone.CallStats) ViewModel {
 	vm := ViewModel{ActiveID: s.Active}
 	status := map[string]phone.RegStatus{}
 	for _, r := range s.Accounts {
@@ -126,6 +167,7 @@ func Present(s phone.Snapshot, accounts []phone.Account, now time.Time) ViewMode
 	for _, r := range extra {
 		av := presentAccount(r, now)
 		av.Label = trimScheme(r.AccountID)
+		av.CanRetry = false // not in settings: nothing to re-apply
 		vm.Accounts = append(vm.Accounts, av)
 		vm.DialFrom = append(vm.DialFrom, DialOption{ID: r.AccountID, Label: av.Label})
 		if registered == "" && r.State == phone.RegRegistered {
@@ -145,6 +187,9 @@ func Present(s phone.Snapshot, accounts []phone.Account, now time.Time) ViewMode
 			continue
 		}
 		cv := presentCall(c, s.Active, now)
+		if st, ok := stats[c.ID]; ok {
+			cv.Quality, cv.Encrypted = QualityText(st), st.SRTP != ""
+		}
 		vm.Calls = append(vm.Calls, cv)
 		if cv.Incoming && vm.Incoming == nil {
 			in := cv
@@ -169,7 +214,7 @@ func presentAccount(r phone.RegStatus, now time.Time) AccountView {
 		if reason == "" {
 			reason = "no answer from the server"
 		}
-		av.Status, av.Tone = "Failed: "+reason, ToneError
+		av.Status, av.Tone, av.CanRetry = "Failed: "+reason, ToneError, true
 		if !r.Retry.IsZero() {
 			if d := r.Retry.Sub(now); d > 0 {
 				av.Status += ", retrying in " + roughDuration(d)
@@ -224,7 +269,10 @@ func presentCall(c phone.CallInfo, active phone.CallID, now time.Time) CallView 
 	cv := CallView{
 		ID: c.ID, Codec: c.Codec, Active: c.ID == active, Muted: c.Muted,
 		Incoming: c.State == phone.StateIncoming, Held: c.State == phone.StateHeld,
-		HoldLabel: "Hold", MuteLabel: "Mute",
+		HoldLabel: "Hold", MuteLabel: "Mute", Recording: c.Recording, RecordLabel: "Record",
+	}
+	if c.Recording {
+		cv.RecordLabel = "Stop rec"
 	}
 	cv.Title, cv.Subtitle = PeerText(c.PeerName, c.Peer)
 	switch c.State {
@@ -263,9 +311,9 @@ func presentCall(c phone.CallInfo, active phone.CallID, now time.Time) CallView 
 	case phone.StateDialing, phone.StateRinging:
 		cv.CanHangup, cv.CanMute = true, true
 	case phone.StateActive:
-		cv.CanHangup, cv.CanHold, cv.CanMute, cv.CanDTMF = true, true, true, true
+		cv.CanHangup, cv.CanHold, cv.CanMute, cv.CanDTMF, cv.CanRecord = true, true, true, true, true
 	case phone.StateHeld:
-		cv.CanHangup, cv.CanHold, cv.CanMute = true, true, true
+		cv.CanHangup, cv.CanHold, cv.CanMute, cv.CanRecord = true, true, true, true
 	}
 	return cv
 }
@@ -357,6 +405,27 @@ func EndedText(c phone.CallInfo) string {
 		text += " after " + ClockText(c.EndedAt.Sub(c.AnsweredAt))
 	}
 	return text
+}
+
+// RecordingNotice is the status line for a phone.EvRecording event about
+// call c: started, finished at path (with the phone's message, such as
+// dropped samples, when there is one), or failed.
+func RecordingNotice(c phone.CallInfo, path, message string) string {
+	who, _ := PeerText(c.PeerName, c.Peer)
+	if c.Recording {
+		return "Recording the call with " + who + "."
+	}
+	if reason, ok := strings.CutPrefix(message, "recording failed: "); ok {
+		return "Recording of the call with " + who + " failed: " + reason + "."
+	}
+	text := "Recording of the call with " + who + " saved"
+	if path != "" {
+		text += " to " + path
+	}
+	if message != "" {
+		text += "; " + message
+	}
+	return text + "."
 }
 
 // ErrorText turns an error from a Controller command into a sentence.

@@ -85,6 +85,8 @@ func TestPresentAccounts(t *testing.T) {
 			[]string{"Calls only (no registration)"}, []Tone{ToneOK}, "trunk"},
 		{"unknown to settings", []phone.RegStatus{registered("zed")}, nil,
 			[]string{"Registered"}, []Tone{ToneOK}, "zed"},
+		{"failed and unknown to settings", []phone.RegStatus{{AccountID: "zed", State: phone.RegFailed}}, nil,
+			[]string{"Failed: no answer from the server"}, []Tone{ToneError}, "zed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vm := Present(phone.Snapshot{Accounts: tc.reg, Listen: "sip:10.0.0.1:5060"}, tc.accts, now)
@@ -94,6 +96,10 @@ func TestPresentAccounts(t *testing.T) {
 			for i, av := range vm.Accounts {
 				if av.Status != tc.status[i] || av.Tone != tc.tones[i] {
 					t.Errorf("account %d: %q tone %d, want %q tone %d", i, av.Status, av.Tone, tc.status[i], tc.tones[i])
+				}
+				// Retry re-applies a configured account whose registration failed.
+				if want := av.Tone == ToneError && i < len(tc.accts); av.CanRetry != want {
+					t.Errorf("account %d: CanRetry %v, want %v", i, av.CanRetry, want)
 				}
 			}
 			if vm.DefaultFrom != tc.from {
@@ -127,7 +133,7 @@ func TestDirectIPText(t *testing.T) {
 func TestPresentCalls(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	base := phone.CallInfo{ID: "c1", Peer: "sip:1001@pbx", Codec: "PCMA"}
-	type btn struct{ answer, decline, hangup, hold, mute, dtmf bool }
+	type btn struct{ answer, decline, hangup, hold, mute, dtmf, record bool }
 	for _, tc := range []struct {
 		name  string
 		edit  func(*phone.CallInfo)
@@ -142,14 +148,14 @@ func TestPresentCalls(t *testing.T) {
 		{"incoming", func(c *phone.CallInfo) { c.State, c.AccountID = phone.StateIncoming, "a" }, "Incoming call", "", "Hold", btn{answer: true, decline: true}},
 		{"incoming direct", func(c *phone.CallInfo) { c.State = phone.StateIncoming }, "Incoming call (direct IP)", "", "Hold", btn{answer: true, decline: true}},
 		{"active", func(c *phone.CallInfo) { c.State, c.AnsweredAt = phone.StateActive, now.Add(-75*time.Second) }, "Connected", "1:15", "Hold",
-			btn{hangup: true, hold: true, mute: true, dtmf: true}},
+			btn{hangup: true, hold: true, mute: true, dtmf: true, record: true}},
 		{"active long muted", func(c *phone.CallInfo) {
 			c.State, c.AnsweredAt, c.Muted = phone.StateActive, now.Add(-(time.Hour + 2*time.Minute + 3*time.Second)), true
-		}, "Connected · muted", "1:02:03", "Hold", btn{hangup: true, hold: true, mute: true, dtmf: true}},
+		}, "Connected · muted", "1:02:03", "Hold", btn{hangup: true, hold: true, mute: true, dtmf: true, record: true}},
 		{"remote hold", func(c *phone.CallInfo) { c.State, c.RemoteHold = phone.StateActive, true }, "Held by the other side", "", "Hold",
-			btn{hangup: true, hold: true, mute: true, dtmf: true}},
+			btn{hangup: true, hold: true, mute: true, dtmf: true, record: true}},
 		{"held", func(c *phone.CallInfo) { c.State, c.AnsweredAt = phone.StateHeld, now.Add(-time.Second) }, "On hold", "0:01", "Resume",
-			btn{hangup: true, hold: true, mute: true}},
+			btn{hangup: true, hold: true, mute: true, record: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
@@ -159,7 +165,7 @@ func TestPresentCalls(t *testing.T) {
 				t.Fatalf("calls %+v", vm.Calls)
 			}
 			v := vm.Calls[0]
-			got := btn{v.CanAnswer, v.CanDecline, v.CanHangup, v.CanHold, v.CanMute, v.CanDTMF}
+			got := btn{v.CanAnswer, v.CanDecline, v.CanHangup, v.CanHold, v.CanMute, v.CanDTMF, v.CanRecord}
 			if v.State != tc.state || v.Timer != tc.timer || v.HoldLabel != tc.hold || got != tc.b {
 				t.Errorf("got state %q timer %q hold %q buttons %+v", v.State, v.Timer, v.HoldLabel, got)
 			}
@@ -170,6 +176,83 @@ func TestPresentCalls(t *testing.T) {
 				t.Errorf("peer %q / %q codec %q", v.Title, v.Subtitle, v.Codec)
 			}
 		})
+	}
+}
+
+func TestQualityText(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		recv, lost uint64
+		jitter     float64
+		want       string
+	}{
+		{"no packets yet", 0, 0, 0, QualityGood},
+		{"clean", 1000, 0, 5, QualityGood},
+		{"just under 1 % and 30 ms", 1000, 9, 29.9, QualityGood},
+		{"1 % loss", 990, 10, 5, QualityFair},
+		{"30 ms jitter", 1000, 0, 30, QualityFair},
+		{"5 % loss is still fair", 950, 50, 10, QualityFair},
+		{"80 ms jitter is still fair", 1000, 0, 80, QualityFair},
+		{"over 5 % loss", 940, 60, 10, QualityPoor},
+		{"over 80 ms jitter", 1000, 0, 80.5, QualityPoor},
+		{"all lost", 0, 100, 0, QualityPoor},
+		{"lossy and jittery", 800, 200, 120, QualityPoor},
+	} {
+		st := phone.CallStats{PacketsReceived: tc.recv, PacketsLost: tc.lost, JitterMs: tc.jitter, PacketsSent: 5000}
+		if got := QualityText(st); got != tc.want {
+			t.Errorf("%s: QualityText(%+v) = %q, want %q", tc.name, st, got, tc.want)
+		}
+	}
+}
+
+func TestPresentStatsAndRecording(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	s := phone.Snapshot{Active: "c1", Calls: []phone.CallInfo{
+		{ID: "c1", State: phone.StateActive, Peer: "sip:a@x", AnsweredAt: now, Recording: true},
+		{ID: "c2", State: phone.StateHeld, Peer: "sip:b@x", AnsweredAt: now},
+		{ID: "c3", State: phone.StateActive, Peer: "sip:c@x", AnsweredAt: now},
+	}}
+	stats := map[phone.CallID]phone.CallStats{
+		"c1": {PacketsReceived: 500, JitterMs: 4, SRTP: "AES_CM_128_HMAC_SHA1_80"},
+		"c2": {PacketsReceived: 500, PacketsLost: 100, JitterMs: 4},
+		"c9": {PacketsReceived: 1}, // a call that ended: ignored
+	}
+	vm := PresentStats(s, nil, now, stats)
+	type view struct {
+		quality        string
+		encrypted, rec bool
+		recLabel       string
+	}
+	want := []view{{QualityGood, true, true, "Stop rec"}, {QualityPoor, false, false, "Record"}, {"", false, false, "Record"}}
+	for i, cv := range vm.Calls {
+		if got := (view{cv.Quality, cv.Encrypted, cv.Recording, cv.RecordLabel}); got != want[i] {
+			t.Errorf("call %s: %+v, want %+v", cv.ID, got, want[i])
+		}
+	}
+	if plain := Present(s, nil, now); plain.Calls[0].Quality != "" || plain.Calls[0].Encrypted {
+		t.Errorf("Present without stats shows quality: %+v", plain.Calls[0])
+	}
+	if len(stats) != 3 {
+		t.Error("PresentStats changed its input")
+	}
+}
+
+func TestRecordingNotice(t *testing.T) {
+	c := phone.CallInfo{ID: "c1", Peer: "sip:1001@pbx", Recording: true}
+	if got, want := RecordingNotice(c, "/r/a.wav", ""), "Recording the call with 1001."; got != want {
+		t.Errorf("started: %q, want %q", got, want)
+	}
+	c.Recording = false
+	if got, want := RecordingNotice(c, "/r/a.wav", ""), "Recording of the call with 1001 saved to /r/a.wav."; got != want {
+		t.Errorf("saved: %q, want %q", got, want)
+	}
+	if got, want := RecordingNotice(c, "/r/a.wav", "recording failed: disk full"),
+		"Recording of the call with 1001 failed: disk full."; got != want {
+		t.Errorf("failed: %q, want %q", got, want)
+	}
+	if got, want := RecordingNotice(c, "/r/a.wav", "12 samples dropped (disk too slow)"),
+		"Recording of the call with 1001 saved to /r/a.wav; 12 samples dropped (disk too slow)."; got != want {
+		t.Errorf("failed: %q, want %q", got, want)
 	}
 }
 

@@ -15,6 +15,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,6 +120,9 @@ type UI struct {
 	trayOn     bool
 	// dndDeclined are the incoming calls Do not disturb declined.
 	dndDeclined map[phone.CallID]bool
+	// stats are the latest media figures of each call (phone.EvStats), the
+	// presenter's input for the quality indicator.
+	stats map[phone.CallID]phone.CallStats
 }
 
 // Option configures New.
@@ -167,7 +171,7 @@ func New(win fyne.Window, ctl Controller, st *app.Settings, secrets app.SecretSt
 		hist: &app.History{Version: app.HistoryVersion}, saveHist: func(app.History) {},
 		contacts: &app.Contacts{Version: app.ContactsVersion}, saveContacts: func(app.Contacts) {},
 		historyRows: map[fyne.CanvasObject]*historyRow{}, contactRows: map[fyne.CanvasObject]*contactRow{},
-		dndDeclined: map[phone.CallID]bool{},
+		dndDeclined: map[phone.CallID]bool{}, stats: map[phone.CallID]phone.CallStats{},
 	}
 	for _, o := range opts {
 		o(u)
@@ -320,7 +324,8 @@ func (u *UI) build() fyne.CanvasObject {
 
 // render shows a snapshot; it is idempotent.
 func (u *UI) render(s phone.Snapshot) {
-	vm := Present(s, u.st.Accounts, u.now())
+	u.pruneStats(s)
+	vm := PresentStats(s, u.st.Accounts, u.now(), u.stats)
 	u.vm = vm
 	u.renderAccounts(vm)
 	u.renderCalls(vm)
@@ -374,7 +379,7 @@ func (u *UI) showMenu() {
 func (u *UI) renderAccounts(vm ViewModel) {
 	objs := make([]fyne.CanvasObject, 0, len(vm.Accounts))
 	for _, a := range vm.Accounts {
-		objs = append(objs, accountLine(a))
+		objs = append(objs, u.accountLine(a))
 	}
 	u.accountBox.Objects = objs
 	u.accountBox.Refresh()
@@ -411,7 +416,9 @@ func (u *UI) renderAccounts(vm ViewModel) {
 	u.root.Refresh() // the account lines may have changed height
 }
 
-func accountLine(a AccountView) fyne.CanvasObject {
+// accountLine is one account's status line, with Retry when its
+// registration failed.
+func (u *UI) accountLine(a AccountView) fyne.CanvasObject {
 	icon := theme.RadioButtonIcon()
 	color := theme.ColorNameForeground
 	switch a.Tone {
@@ -427,7 +434,51 @@ func accountLine(a AccountView) fyne.CanvasObject {
 		&widget.TextSegment{Text: "  " + a.Status, Style: widget.RichTextStyle{Inline: true, ColorName: color}},
 	)
 	text.Wrapping = fyne.TextWrapWord
-	return container.NewBorder(nil, nil, widget.NewIcon(icon), nil, text)
+	var retry fyne.CanvasObject
+	if a.CanRetry {
+		id := a.ID
+		retry = container.NewCenter(widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { u.retryAccount(id) }))
+	}
+	return container.NewBorder(nil, nil, widget.NewIcon(icon), retry, text)
+}
+
+// retryAccount re-applies the configured account id (with its password
+// from the secret store, read off the Fyne goroutine), so it registers again
+// now instead of at the next scheduled retry.
+func (u *UI) retryAccount(id string) {
+	var acct phone.Account
+	found := false
+	for _, a := range u.st.Accounts {
+		if a.ID == id || a.ID == "" && a.AOR == id {
+			acct, found = a, true
+			break
+		}
+	}
+	if !found {
+		u.Notify("That account no longer exists.")
+		return
+	}
+	label := accountLabel(acct)
+	u.Notify("Retrying " + label + "…")
+	go func() {
+		pw, err := u.secrets.Get(id)
+		if err != nil {
+			pw = ""
+		}
+		if err := u.ctl.SetAccount(acct, pw); err != nil {
+			msg := label + ": " + ErrorText(err)
+			u.post(func() { u.Notify(msg) })
+		}
+	}()
+}
+
+// pruneStats forgets the media figures of calls s no longer has.
+func (u *UI) pruneStats(s phone.Snapshot) {
+	for id := range u.stats {
+		if !slices.ContainsFunc(s.Calls, func(c phone.CallInfo) bool { return c.ID == id && c.State != phone.StateEnded }) {
+			delete(u.stats, id)
+		}
+	}
 }
 
 func (u *UI) renderCalls(vm ViewModel) {
@@ -595,6 +646,10 @@ func (u *UI) toggleHold(id phone.CallID, held bool) {
 
 func (u *UI) toggleMute(id phone.CallID, muted bool) { u.report(u.ctl.Mute(id, !muted)) }
 
+// toggleRecord starts or stops recording a call; the REC indicator follows
+// the snapshot.
+func (u *UI) toggleRecord(id phone.CallID, recording bool) { u.report(u.ctl.Record(id, !recording)) }
+
 func (u *UI) sendDTMF(id phone.CallID, digits string) {
 	if err := u.ctl.SendDTMF(id, digits, false); err != nil {
 		u.report(err)
@@ -625,6 +680,14 @@ func (u *UI) onEvent(ev phone.Event) {
 		}
 	case phone.EvIncoming:
 		u.Notify("")
+	case phone.EvStats:
+		if ev.Call != nil && ev.Stats != nil {
+			u.stats[ev.Call.ID] = *ev.Stats
+		}
+	case phone.EvRecording:
+		if ev.Call != nil {
+			u.Notify(RecordingNotice(*ev.Call, ev.Path, ev.Message))
+		}
 	case evAudioDevice:
 		switch {
 		case u.switching != "" && (strings.HasPrefix(ev.Message, "capture device") || strings.HasPrefix(ev.Message, "playback device")):

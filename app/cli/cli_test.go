@@ -1,10 +1,8 @@
 package cli_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -71,30 +69,8 @@ func TestRunDirectCall(t *testing.T) {
 	defer cancel()
 	_, peerEvents := peer.Subscribe(ctx)
 
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- cli.Run(ctx, ours, nil, "", inR, cli.NewWriter(outW), nil); outW.Close() }()
-	lines := bufio.NewScanner(outR)
-	next := func(kind string) map[string]any {
-		t.Helper()
-		for lines.Scan() {
-			var m map[string]any
-			if err := json.Unmarshal(lines.Bytes(), &m); err != nil {
-				t.Fatalf("not JSON: %q", lines.Text())
-			}
-			if m["event"] == kind {
-				return m
-			}
-		}
-		t.Fatalf("stdout ended before %q", kind)
-		return nil
-	}
-	send := func(s string) {
-		if _, err := io.WriteString(inW, s+"\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d := drive(t, ctx, ours)
+	next, send := d.next, d.send
 
 	send("dial sip:bob@" + peerAddr)
 	ans := next("answered")
@@ -118,14 +94,5 @@ func TestRunDirectCall(t *testing.T) {
 	if m := next("ended"); m["cause"] != "normal" {
 		t.Fatalf("ended %v", m)
 	}
-	send("quit")
-	go func() { _, _ = io.Copy(io.Discard, outR) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("quit returned %v", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("quit did not return")
-	}
+	d.quit()
 }

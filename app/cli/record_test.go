@@ -1,16 +1,12 @@
 package cli_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"switchboard/app/cli"
 	"switchboard/audio"
 	"switchboard/audio/record"
 	"switchboard/audio/tone"
@@ -36,30 +32,9 @@ func TestRecordCommands(t *testing.T) {
 	defer func() { cancel(); <-coreDone }()
 	_, peerAddr := startCore(t, true)
 
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- cli.Run(ctx, ours, nil, "", inR, cli.NewWriter(outW), nil); outW.Close() }()
-	lines := bufio.NewScanner(outR)
-	next := func(kind string) map[string]any {
-		t.Helper()
-		for lines.Scan() {
-			var m map[string]any
-			if err := json.Unmarshal(lines.Bytes(), &m); err != nil {
-				t.Fatalf("not JSON: %q", lines.Text())
-			}
-			if m["event"] == kind {
-				return m
-			}
-		}
-		t.Fatalf("stdout ended before %q", kind)
-		return nil
-	}
-	send := func(s string) {
-		if _, err := io.WriteString(inW, s+"\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d := drive(t, ctx, ours)
+	next, send := d.next, d.send
+
 	send("dial sip:bob@" + peerAddr)
 	ans := next("answered")
 	send("record sideways")
@@ -86,14 +61,5 @@ func TestRecordCommands(t *testing.T) {
 	if m := next("error"); !strings.Contains(m["message"].(string), "cannot switch") {
 		t.Fatalf("output on a WAV/tone audio: %v", m)
 	}
-	send("quit")
-	go func() { _, _ = io.Copy(io.Discard, outR) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("quit returned %v", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("quit did not return")
-	}
+	d.quit()
 }

@@ -175,6 +175,7 @@ func (e *env) startPulseSinks(micHz int, sinks ...string) {
 func (e *env) capture(ctx context.Context, source, name string, d time.Duration) []int16 {
 	e.t.Helper()
 	path := filepath.Join(e.dir, name)
+	_ = os.Remove(path) // never read an earlier capture of the same name
 	p := startProc(e.t, e.dir, "parec-"+name, e.with("PULSE_SERVER="+e.pulse), "", nil, "parec", "-d", source,
 		"--format=s16le", "--rate=8000", "--channels=1", "--latency-msec=50", "--raw", path)
 	want := int64(d.Seconds() * 8000 * 2)

@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -149,7 +148,7 @@ func TestGUIEndToEnd(t *testing.T) {
 
 	// Two-way audio: bob hears the app's microphone tone; the app's speaker
 	// (the null sink's monitor) carries bob's tone.
-	speaker := e.record(ctx, "spk.monitor", 2*time.Second)
+	speaker := e.capture(ctx, "spk.monitor", "speaker.raw", 2*time.Second)
 	if ok, got, lvl := testpeer.ListenTone(speaker, 8000, bobHz); !ok {
 		t.Errorf("app speaker: want %v Hz from bob, got %.0f Hz at level %.4f", bobHz, got, lvl)
 	} else {
@@ -583,40 +582,4 @@ func abs(v int) int {
 		return -v
 	}
 	return v
-}
-
-// record captures d of source at 8 kHz mono with parec and returns the
-// last second of it.
-func (e *env) record(ctx context.Context, source string, d time.Duration) []int16 {
-	e.t.Helper()
-	path := filepath.Join(e.dir, "speaker.raw")
-	p := startProc(e.t, e.dir, "parec", e.with("PULSE_SERVER="+e.pulse), "", nil, "sh", "-c",
-		fmt.Sprintf("exec parec -d %s --format=s16le --rate=8000 --channels=1 --latency-msec=50 > %q", source, path))
-	want := int64(d.Seconds() * 8000 * 2)
-	err := retry(ctx, 100*time.Millisecond, func() error {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return err
-		}
-		if fi.Size() < want {
-			return fmt.Errorf("%d of %d bytes", fi.Size(), want)
-		}
-		return nil
-	})
-	p.stop(3 * time.Second)
-	if err != nil {
-		e.t.Fatalf("recording %s: %v", source, err)
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	s := make([]int16, len(raw)/2)
-	for i := range s {
-		s[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
-	}
-	if len(s) > 8000 {
-		s = s[len(s)-8000:]
-	}
-	return s
 }

@@ -980,6 +980,7 @@ func (s *Session) snapshotSend() sendSnapshot {
 func (s *Session) sendLoop() {
 	tick := time.NewTicker(codec.FrameMillis * time.Millisecond)
 	defer tick.Stop()
+	clk := newFrameClock(time.Now())
 	seq := uint16(rand.Uint32())
 	ts := rand.Uint32()
 	pcm := make([]int16, 48000*2*codec.FrameMillis/1000)
@@ -1018,53 +1019,57 @@ func (s *Session) sendLoop() {
 			}
 			return
 		case now := <-tick.C:
-			snap := s.snapshotSend()
-			n := codec.FrameSamples(snap.enc)
-			frame := pcm[:n]
-			s.readSource(snap.src, frame)
-			if job == nil {
-				select {
-				case job = <-s.dtmfQ:
-					// Event durations count in the telephone-event clock
-					// (8000 Hz beside Opus when the peer has no 48 kHz
-					// events); the event timestamp is the audio one.
-					job.durTS = uint32(max(snap.teClock, 8000) * codec.FrameMillis / 1000)
-				default:
+			// Ticks a busy machine skipped are made up (the peer's
+			// buffer would otherwise drain: a sender running slow).
+			for range clk.due(now) {
+				snap := s.snapshotSend()
+				n := codec.FrameSamples(snap.enc)
+				frame := pcm[:n]
+				s.readSource(snap.src, frame)
+				if job == nil {
+					select {
+					case job = <-s.dtmfQ:
+						// Event durations count in the telephone-event clock
+						// (8000 Hz beside Opus when the peer has no 48 kHz
+						// events); the event timestamp is the audio one.
+						job.durTS = uint32(max(snap.teClock, 8000) * codec.FrameMillis / 1000)
+					default:
+					}
 				}
-			}
-			sent := false
-			if job != nil {
-				if !snap.ok || snap.te < 0 {
-					job.done <- ErrNotSending
-					job = nil
-				} else if body, hdr, isEvent := s.dtmfStep(job, ts, payload, uint8(snap.te)); isEvent {
-					send(snap, hdr, body)
-					sent = true
+				sent := false
+				if job != nil {
+					if !snap.ok || snap.te < 0 {
+						job.done <- ErrNotSending
+						job = nil
+					} else if body, hdr, isEvent := s.dtmfStep(job, ts, payload, uint8(snap.te)); isEvent {
+						send(snap, hdr, body)
+						sent = true
+						talking = false
+					}
+					if job != nil && job.idx >= len(job.events) {
+						job.done <- job.err()
+						job = nil
+					}
+				}
+				if !sent && snap.ok {
+					m, err := snap.enc.Encode(payload, frame)
+					if err == nil {
+						send(snap, rtp.Header{PayloadType: snap.pt, Timestamp: ts, Marker: !talking}, payload[:m])
+						talking = true
+						sent = true
+					}
+				}
+				if !sent {
 					talking = false
 				}
-				if job != nil && job.idx >= len(job.events) {
-					job.done <- job.err()
-					job = nil
+				s.mu.Lock()
+				s.txTS, s.txTime, s.txClock = ts, now, snap.enc.ClockRate()
+				if sent {
+					s.sentSince = true
 				}
+				s.mu.Unlock()
+				ts += codec.FrameTimestamp(snap.enc)
 			}
-			if !sent && snap.ok {
-				m, err := snap.enc.Encode(payload, frame)
-				if err == nil {
-					send(snap, rtp.Header{PayloadType: snap.pt, Timestamp: ts, Marker: !talking}, payload[:m])
-					talking = true
-					sent = true
-				}
-			}
-			if !sent {
-				talking = false
-			}
-			s.mu.Lock()
-			s.txTS, s.txTime, s.txClock = ts, now, snap.enc.ClockRate()
-			if sent {
-				s.sentSince = true
-			}
-			s.mu.Unlock()
-			ts += codec.FrameTimestamp(snap.enc)
 		}
 	}
 }
@@ -1251,16 +1256,21 @@ func (s *Session) playoutLoop() {
 	tick := time.NewTicker(codec.FrameMillis * time.Millisecond)
 	defer tick.Stop()
 	pcm := make([]int16, 48000*2*60/1000)
+	clk := newFrameClock(time.Now())
 	for {
+		var now time.Time
 		select {
 		case <-s.ctx.Done():
 			return
-		case <-tick.C:
+		case now = <-tick.C:
 		}
-		out, sink := s.playoutFrame(pcm)
-		if sink != nil && out != nil {
-			if _, err := sink.Write(out); err != nil {
-				s.log.Debug("sink write", "err", err)
+		// Catch up on skipped ticks so playout keeps the sender's pace.
+		for range clk.due(now) {
+			out, sink := s.playoutFrame(pcm)
+			if sink != nil && out != nil {
+				if _, err := sink.Write(out); err != nil {
+					s.log.Debug("sink write", "err", err)
+				}
 			}
 		}
 	}

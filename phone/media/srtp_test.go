@@ -631,7 +631,9 @@ func TestSRTPCaptureShowsNoTone(t *testing.T) {
 				}
 				return
 			}
-			if (hz > 690 && hz < 710) || share > 0.1 {
+			// White noise has some strongest bin (700 Hz by chance now and
+			// then); a tone is a bin holding a real share of the energy.
+			if share > 0.1 {
 				t.Fatalf("encrypted capture shows a tone: %.0f Hz share %.2f", hz, share)
 			}
 		})

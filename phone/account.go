@@ -67,6 +67,19 @@ type Account struct {
 	Enabled       bool          `json:"enabled"`
 	// Register false means the account only places calls (trunks with IP auth).
 	NoRegister bool `json:"no_register,omitempty"`
+
+	// Call handling (agents): where Park sends a call (extension or
+	// feature code such as "*700"); the user's other devices Flip offers;
+	// answer every inbound call automatically (headsets), after a beep.
+	ParkCode   string   `json:"park_code,omitempty"`
+	MyDevices  []Device `json:"my_devices,omitempty"`
+	AutoAnswer bool     `json:"auto_answer,omitempty"`
+}
+
+// Device is one of the user's own phones a call can be flipped to.
+type Device struct {
+	Name   string `json:"name"`   // "Mobile", "Desk phone"
+	Target string `json:"target"` // number or SIP URI
 }
 
 // DefaultExpiry is the registration lifetime asked for when none is set.

@@ -58,6 +58,9 @@ const (
 	CauseMedia       EndCause = "media"       // 488, no common codec, SDP error
 	CauseError       EndCause = "error"       // transport or local failure
 	CauseMissed      EndCause = "missed"      // inbound, remote cancelled before we answered
+	CauseTransferred EndCause = "transferred" // moved to someone else (transfer, flip, park)
+	CauseReplaced    EndCause = "replaced"    // another call took this one over (Replaces)
+	CauseForwarded   EndCause = "forwarded"   // sent on unanswered (302, forwarding rules)
 )
 
 // CauseFromStatus maps a SIP final response code to an EndCause.

@@ -62,6 +62,10 @@ const (
 	EvUnregistered EventKind = "unregistered"
 	EvRecording    EventKind = "recording"    // started (Call.Recording) or file complete; Path, Message
 	EvAudioDevice  EventKind = "audio_device" // sound device switched or lost; Message says which
+	EvTransfer     EventKind = "transfer"     // Transfer: blind/attended/referred progress
+	EvFlip         EventKind = "flip"         // Transfer: call flip progress
+	EvPark         EventKind = "park"         // Transfer: park progress (Extension when known)
+	EvConference   EventKind = "conference"   // Conference: who is in the local conference
 )
 
 // Event is one change published by the Phone. Only the fields that belong
@@ -76,6 +80,10 @@ type Event struct {
 	From    string
 	Stats   *CallStats
 	Path    string // recording file (EvRecording)
+	// Transfer is the progress of moving Call (EvTransfer, EvFlip, EvPark).
+	Transfer *TransferInfo
+	// Conference lists the calls in the local conference (EvConference).
+	Conference []CallID
 }
 
 // CallStats are a call's media figures.

@@ -36,6 +36,8 @@ type Config struct {
 	// Ringback and Ringtone generate call-progress tones; nil: silence.
 	Ringback func(audio.Format) audio.Source
 	Ringtone func(audio.Format) audio.Source
+	// Beep is played before an automatic answer; nil: silence.
+	Beep func(audio.Format) audio.Source
 	// StatsEvery publishes an EvStats event per active call at this period (0: off).
 	StatsEvery time.Duration
 	// RecordDir is where Record writes call recordings; OpenRecorder starts
@@ -79,6 +81,12 @@ type call struct {
 	ringing bool
 	rec     Recorder // recording in progress, or nil
 	recPath string
+	// Moving calls (transfer.go): a transfer under way on this call; the
+	// call this one consults for (attended transfer, flip); the call whose
+	// REFER this one was placed for.
+	xfer      *xfer
+	consultOf CallID
+	referOf   CallID
 }
 
 // New returns a Phone; nothing runs until Run.
@@ -338,34 +346,44 @@ func (p *Phone) newID() CallID { return CallID(fmt.Sprintf("c%d", p.seq.Add(1)))
 func (p *Phone) Dial(accountID, target string) (CallID, error) {
 	id := p.newID()
 	err := p.call(func() error {
-		req := DialRequest{Target: target}
-		if accountID != "" {
-			a, ok := p.accounts[accountID]
-			if !ok {
-				return ErrNoSuchAccount
-			}
-			acct := a.acct
-			req.Account, req.Password = &acct, a.pw
-		}
-		p.holdOthers("")
-		ctx, cancel := context.WithCancel(p.ctx)
-		c := &call{info: CallInfo{ID: id, AccountID: accountID, Direction: Outbound, Peer: target,
-			State: StateDialing, StartedAt: time.Now()}, cancel: cancel}
-		req.Audio = p.deviceAudio()
-		sess, err := p.cfg.Signaler.Dial(ctx, req, p.handler(id))
-		if err != nil {
-			cancel()
-			return err
-		}
-		c.sess = sess
-		c.info.SIPCallID = sess.SIPCallID()
-		p.calls[id] = c
-		p.order = append(p.order, id)
-		p.active = id
-		p.publish(Event{Kind: EvDialing, Call: &c.info})
-		return nil
+		_, err := p.dial(id, accountID, target, nil)
+		return err
 	})
 	return id, err
+}
+
+// dial places a call on the loop; edit, if set, adjusts the request
+// (Replaces, Referred-By) before it goes out.
+func (p *Phone) dial(id CallID, accountID, target string, edit func(*DialRequest)) (*call, error) {
+	req := DialRequest{Target: target}
+	if accountID != "" {
+		a, ok := p.accounts[accountID]
+		if !ok {
+			return nil, ErrNoSuchAccount
+		}
+		acct := a.acct
+		req.Account, req.Password = &acct, a.pw
+	}
+	if edit != nil {
+		edit(&req)
+	}
+	p.holdOthers("")
+	ctx, cancel := context.WithCancel(p.ctx)
+	c := &call{info: CallInfo{ID: id, AccountID: accountID, Direction: Outbound, Peer: target,
+		State: StateDialing, StartedAt: time.Now()}, cancel: cancel}
+	req.Audio = p.deviceAudio()
+	sess, err := p.cfg.Signaler.Dial(ctx, req, p.handler(id))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	c.sess = sess
+	c.info.SIPCallID = sess.SIPCallID()
+	p.calls[id] = c
+	p.order = append(p.order, id)
+	p.active = id
+	p.publish(Event{Kind: EvDialing, Call: &c.info})
+	return c, nil
 }
 
 // handler returns the SessionHandler for call id: it only forwards.
@@ -383,13 +401,53 @@ func (p *Phone) onIncoming(in Incoming) SessionHandler {
 		p.calls[id] = c
 		p.order = append(p.order, id)
 		p.publish(Event{Kind: EvIncoming, Call: &c.info, From: in.From})
-		if p.cfg.AutoAnswer {
+		if in.Replaces != nil {
+			p.onReplacing(c, in.Replaces)
+			return
+		}
+		after := in.AutoAnswerAfter
+		if a, ok := p.accounts[in.AccountID]; ok && a.acct.AutoAnswer {
+			after = 0
+		}
+		switch {
+		case p.cfg.AutoAnswer:
 			p.answer(c)
-		} else if p.ringingCalls() == 1 && p.active == "" && p.cfg.Ringtone != nil {
+		case after >= 0 && p.active == "":
+			// Auto-answer (the INVITE asked, or the account says so): a
+			// beep first so the agent knows a caller is there. Never
+			// over an active call.
+			c.info.AutoAnswer = true
+			p.playTone(p.cfg.Beep)
+			p.autoAnswer(id, time.Duration(after)*time.Second)
+		case p.ringingCalls() == 1 && p.active == "" && p.cfg.Ringtone != nil:
 			p.playTone(p.cfg.Ringtone)
 		}
 	})
 	return p.handler(id)
+}
+
+// autoAnswerBeep is how long the beep before an automatic answer lasts.
+const autoAnswerBeep = 400 * time.Millisecond
+
+// autoAnswer answers call id after delay (at least the beep), if it is
+// still ringing and no other call became active meanwhile.
+func (p *Phone) autoAnswer(id CallID, delay time.Duration) {
+	delay = max(delay, autoAnswerBeep)
+	ctx := p.ctx
+	go func() {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p.post(func() {
+			if c, ok := p.calls[id]; ok && c.info.State == StateIncoming && p.active == "" {
+				p.answer(c)
+			}
+		})
+	}()
 }
 
 func (p *Phone) ringingCalls() int {
@@ -419,6 +477,9 @@ func (p *Phone) onSession(id CallID, ev SessionEvent) {
 			p.stopTone()
 		}
 		p.publish(Event{Kind: EvRinging, Call: &c.info})
+		if c.referOf != "" {
+			p.onReferredProgress(c, ev)
+		}
 	case SessAnswered:
 		if !p.transition(c, evAnswered) {
 			return
@@ -429,6 +490,12 @@ func (p *Phone) onSession(id CallID, ev SessionEvent) {
 		c.info.AnsweredAt = time.Now()
 		c.info.Codec = ev.Codec
 		p.publish(Event{Kind: EvAnswered, Call: &c.info})
+		if c.referOf != "" {
+			p.onReferredProgress(c, ev)
+		}
+		if c.consultOf != "" {
+			p.onConsultAnswered(c)
+		}
 	case SessRemoteHold:
 		c.info.RemoteHold = ev.Hold
 		p.publish(Event{Kind: EvRemoteHold, Call: &c.info})
@@ -436,8 +503,28 @@ func (p *Phone) onSession(id CallID, ev SessionEvent) {
 		p.publish(Event{Kind: EvDTMF, Call: &c.info, Digit: string(ev.Digit)})
 	case SessMessage:
 		p.publish(Event{Kind: EvMessage, Call: &c.info, Message: ev.Text})
+	case SessTransfer:
+		p.onTransferProgress(c, ev.Code, ev.Reason)
+	case SessReferred:
+		p.onReferred(c, ev)
+	case SessInfo:
+		p.onInfo(c, ev)
 	case SessEnded:
-		p.end(c, ev.Cause, ev.Reason)
+		cause := ev.Cause
+		if c.xfer != nil && c.xfer.info.Kind != XferReferred && c.xfer.info.State == XferTrying && c.xfer.info.Consult == "" && cause == CauseNormal {
+			// The far end hung up while our REFER was under way without
+			// a final NOTIFY (norefersub peers): it went.
+			p.publishXfer(c, XferDone, 0, "")
+			c.xfer = nil
+			cause = CauseTransferred
+		}
+		p.end(c, cause, ev.Reason)
+		if c.referOf != "" {
+			p.onReferredProgress(c, ev)
+		}
+		if c.consultOf != "" {
+			p.onConsultEnded(c)
+		}
 	}
 }
 
@@ -462,6 +549,11 @@ func (p *Phone) end(c *call, cause EndCause, reason string) {
 	c.info.Cause, c.info.Reason = cause, reason
 	c.info.EndedAt = time.Now()
 	c.cancel()
+	// Let go of the microphone and speaker now: the session may take a
+	// moment to close, and another call may get the device at once.
+	if c.sess != nil {
+		c.sess.SetAudio(AudioPair{})
+	}
 	p.stopRecording(c)
 	if p.active == c.info.ID {
 		p.active = ""

@@ -30,6 +30,20 @@ type DialRequest struct {
 	Password string
 	Target   string // URI or number as the user typed it (already normalised)
 	Audio    AudioPair
+	// Replaces, when set, makes the INVITE take over that dialog at the far
+	// end (RFC 3891): attended transfer as the transferee, call pickup.
+	Replaces *DialogRef
+	// ReferredBy is the transferor's URI when this call follows a REFER.
+	ReferredBy string
+}
+
+// DialogRef identifies a SIP dialog the way a Replaces header does: its
+// Call-ID, the tag of the side that holds the reference (local) and the
+// far end's tag (remote).
+type DialogRef struct {
+	CallID    string
+	LocalTag  string
+	RemoteTag string
 }
 
 // AudioPair is what a session reads from (microphone side) and writes to
@@ -51,6 +65,11 @@ type Incoming struct {
 	// AutoAnswerAfter is >= 0 when the INVITE asks for auto-answer
 	// (Call-Info answer-after / Alert-Info), else -1.
 	AutoAnswerAfter int
+	// Replaces is the existing session this call takes over (an INVITE
+	// with a Replaces header that matched one of our dialogs), else nil.
+	Replaces Session
+	// ReferredBy is the Referred-By URI when the caller was transferred to us.
+	ReferredBy string
 }
 
 // SessionEventKind names what a Session reports.
@@ -64,6 +83,9 @@ const (
 	SessDTMF                                   // digit received (RFC 4733 or INFO)
 	SessEnded                                  // terminal: Cause and Reason set
 	SessMessage                                // in-dialog MESSAGE text
+	SessTransfer                               // progress of our REFER (Code/Reason from the NOTIFY sipfrag)
+	SessReferred                               // the far end asks us to call Target (incoming REFER)
+	SessInfo                                   // in-dialog INFO other than DTMF (ContentType, Body)
 )
 
 // SessionEvent is one report from a Session.
@@ -77,6 +99,14 @@ type SessionEvent struct {
 	Digit      rune
 	Codec      string
 	Text       string
+	// SessReferred: where to call, and the transferor; Replaces when the
+	// Refer-To carried one (attended transfer).
+	Target     string
+	ReferredBy string
+	Replaces   *DialogRef
+	// SessInfo: the INFO's content type and body.
+	ContentType string
+	Body        []byte
 }
 
 // SessionHandler receives a session's events. It must not block.
@@ -102,4 +132,31 @@ type Session interface {
 	Stats() CallStats
 	// SIPCallID is the dialog's Call-ID, for logs and traces.
 	SIPCallID() string
+}
+
+// Transferer is a Session that can move its call (REFER, RFC 3515 and
+// 5589). The Phone checks for it with a type assertion; a backend that lacks
+// it makes transfer commands fail with ErrNotSupported.
+type Transferer interface {
+	// Refer asks the far end to call target (blind transfer) or, with
+	// replaces set, to take over that dialog of ours (attended transfer). It
+	// returns once the REFER is accepted; progress arrives as SessTransfer
+	// events (Code 100-199 trying/ringing, 2xx done, else failed).
+	Refer(ctx context.Context, target string, replaces *DialogRef) error
+	// Dialog is this call's dialog and the far end's URI (what a Refer-To
+	// for it names).
+	Dialog() (DialogRef, string)
+	// NotifyTransfer tells the transferor how the call we placed for its
+	// REFER is doing (a sipfrag status line); a final code ends the
+	// subscription.
+	NotifyTransfer(ctx context.Context, code int, reason string) error
+	// Redirect answers an unanswered inbound call with 302 Moved
+	// Temporarily to target (call forwarding).
+	Redirect(ctx context.Context, target string) error
+}
+
+// InfoSender is a Session that can send an in-dialog INFO with any body
+// (RingCentral's JSON call-control commands).
+type InfoSender interface {
+	SendInfo(ctx context.Context, contentType string, body []byte) error
 }

@@ -187,7 +187,13 @@ type Session struct {
 	offerSuites []*srtpSuite  // immutable after New
 	sec         srtpTransform // negotiated SRTP contexts (own mutex; set under mu)
 
-	mu         sync.Mutex
+	// srcMu and sinkMu are held while the send loop reads the source and
+	// the playout loop writes the sink, and by SetAudio, so that once
+	// SetAudio returns this session no longer touches the old pair (the
+	// phone hands the microphone to another call right after). Lock order:
+	// srcMu, sinkMu, mu.
+	srcMu, sinkMu sync.Mutex
+	mu            sync.Mutex
 	closed     bool
 	started    bool
 	local      []payloadDesc // codecs we offer, in preference order (no TE)
@@ -824,6 +830,10 @@ func (s *Session) Start(src audio.Source, sink audio.Sink) error {
 // nil src sends silence, nil sink discards. Formats must match Format; a
 // mismatch is logged and the audio will be wrong.
 func (s *Session) SetAudio(src audio.Source, sink audio.Sink) {
+	s.srcMu.Lock()
+	defer s.srcMu.Unlock()
+	s.sinkMu.Lock()
+	defer s.sinkMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.enc != nil {
@@ -1022,10 +1032,12 @@ func (s *Session) sendLoop() {
 			// Ticks a busy machine skipped are made up (the peer's
 			// buffer would otherwise drain: a sender running slow).
 			for range clk.due(now) {
+				s.srcMu.Lock()
 				snap := s.snapshotSend()
 				n := codec.FrameSamples(snap.enc)
 				frame := pcm[:n]
 				s.readSource(snap.src, frame)
+				s.srcMu.Unlock()
 				if job == nil {
 					select {
 					case job = <-s.dtmfQ:
@@ -1266,12 +1278,14 @@ func (s *Session) playoutLoop() {
 		}
 		// Catch up on skipped ticks so playout keeps the sender's pace.
 		for range clk.due(now) {
+			s.sinkMu.Lock()
 			out, sink := s.playoutFrame(pcm)
 			if sink != nil && out != nil {
 				if _, err := sink.Write(out); err != nil {
 					s.log.Debug("sink write", "err", err)
 				}
 			}
+			s.sinkMu.Unlock()
 		}
 	}
 }

@@ -88,6 +88,8 @@ func (s *Signaler) routes(srv *sipgo.Server) {
 			if d, ok := parseDTMFRelay(req.Body()); ok {
 				c.emit(phone.SessionEvent{Kind: phone.SessDTMF, Digit: d})
 			}
+		} else if len(req.Body()) > 0 {
+			c.emit(phone.SessionEvent{Kind: phone.SessInfo, ContentType: ct, Body: req.Body()})
 		}
 	})
 	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -100,8 +102,16 @@ func (s *Signaler) routes(srv *sipgo.Server) {
 			c.emit(phone.SessionEvent{Kind: phone.SessMessage, Text: string(req.Body())})
 		}
 	})
+	srv.OnRequest(sip.REFER, s.onRefer)
 	for _, m := range []sip.RequestMethod{sip.NOTIFY, sip.UPDATE} {
 		srv.OnRequest(m, func(req *sip.Request, tx sip.ServerTransaction) {
+			if c := s.lookup(req); c != nil && m == sip.NOTIFY {
+				if ev := req.GetHeader("Event"); ev != nil && strings.HasPrefix(strings.ToLower(strings.TrimSpace(ev.Value())), "refer") {
+					respond(tx, req, 200, "OK", nil)
+					s.onReferNotify(c, req)
+					return
+				}
+			}
 			if c := s.lookup(req); c == nil {
 				if _, ok := s.fromTrusted(req); !ok {
 					respond(tx, req, 403, "Forbidden", nil)
@@ -137,6 +147,19 @@ func (s *Signaler) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.log.Warn("refused INVITE from an address that is not our registrar", "source", req.Source())
 		respond(tx, req, 403, "Forbidden", nil)
 		return
+	}
+	var replaced *session
+	if h := req.GetHeader("Replaces"); h != nil {
+		m, err := s.matchReplaces(h.Value())
+		if err != nil {
+			respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 switchboard "bad Replaces header"`))
+			return
+		}
+		if m == nil {
+			respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+			return
+		}
+		replaced = m
 	}
 	s.mu.Lock()
 	onIncoming := s.onIncoming
@@ -186,6 +209,12 @@ func (s *Signaler) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.remember(c)
 	from := req.From()
 	in := phone.Incoming{Session: c, AccountID: accountID, AutoAnswerAfter: answerAfter(req)}
+	if replaced != nil {
+		in.Replaces = replaced
+	}
+	if rb := req.GetHeader("Referred-By"); rb != nil {
+		in.ReferredBy = strings.Trim(strings.TrimSpace(rb.Value()), "<>")
+	}
 	if from != nil {
 		in.FromName = from.DisplayName
 		u := from.Address

@@ -203,6 +203,12 @@ func (s *Signaler) Dial(ctx context.Context, req phone.DialRequest, h phone.Sess
 	invite.AppendHeader(&from)
 	invite.AppendHeader(sip.NewHeader("Allow", allowed))
 	invite.AppendHeader(sip.NewHeader("Supported", "replaces, norefersub"))
+	if req.Replaces != nil {
+		invite.AppendHeader(sip.NewHeader("Replaces", replacesValue(*req.Replaces)))
+	}
+	if req.ReferredBy != "" {
+		invite.AppendHeader(sip.NewHeader("Referred-By", "<"+req.ReferredBy+">"))
+	}
 	if transport != "" {
 		invite.SetTransport(transport)
 	}

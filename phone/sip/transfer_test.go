@@ -1,0 +1,205 @@
+package sip_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/internal/testpeer"
+	"switchboard/phone"
+)
+
+// carolTone is what the transfer target (baresip carol) sends.
+const carolTone = 900.0
+
+func carol(t *testing.T, k *testpeer.Kamailio, mode string) *testpeer.Baresip {
+	return testpeer.StartBaresip(t, testpeer.BaresipOptions{User: "carol", Password: "carol-secret", Kamailio: k,
+		ToneHz: carolTone, Codecs: []string{"PCMU"}, AnswerMode: mode})
+}
+
+// answeredFromBob: bob (baresip) calls alice (us) and we answer; both hear
+// each other.
+func answeredFromBob(t *testing.T, k *testpeer.Kamailio, c *core, b *testpeer.Baresip) phone.CallID {
+	t.Helper()
+	if err := b.Dial(ctxT(t, 5*time.Second), "sip:alice@"+k.Domain); err != nil {
+		t.Fatal(err)
+	}
+	in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+	if err := c.Answer(in.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvAnswered, phone.EvEnded)
+	hears(t, "Switchboard (talking to bob)", c.rec.waitSamples(t, c.rec.Len()+2400, 8000), peerTone)
+	return in.Call.ID
+}
+
+// waitTransfer waits for a transfer event in state (failing on "failed"
+// unless that is what is wanted).
+func (c *core) waitTransfer(t *testing.T, kind phone.EventKind, state string) phone.Event {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case ev := <-c.events:
+			if ev.Kind != kind || ev.Transfer == nil {
+				continue
+			}
+			t.Logf("%s: %s %d %s", ev.Kind, ev.Transfer.State, ev.Transfer.Code, ev.Transfer.Reason)
+			if ev.Transfer.State == state {
+				return ev
+			}
+			if ev.Transfer.State == phone.XferFailed {
+				t.Fatalf("%s failed: %d %s", kind, ev.Transfer.Code, ev.Transfer.Reason)
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s %s", kind, state)
+		}
+	}
+}
+
+// waitEnded waits for the calls ids to end and returns the first one's info.
+func (c *core) waitEnded(t *testing.T, ids ...phone.CallID) phone.CallInfo {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	got := map[phone.CallID]phone.CallInfo{}
+	for len(got) < len(ids) {
+		select {
+		case ev := <-c.events:
+			if ev.Kind != phone.EvEnded {
+				continue
+			}
+			for _, id := range ids {
+				if ev.Call.ID == id {
+					got[id] = *ev.Call
+					t.Logf("call %s ended: %s %s", id, ev.Call.Cause, ev.Call.Reason)
+				}
+			}
+		case <-deadline:
+			t.Fatalf("calls %v did not all end (%d did)", ids, len(got))
+		}
+	}
+	return got[ids[0]]
+}
+
+// establishedWith waits until baresip b has a call with peer established.
+func establishedWith(t *testing.T, b *testpeer.Baresip, peer string) {
+	t.Helper()
+	if _, err := b.WaitEvent(ctxT(t, 15*time.Second), func(e testpeer.Event) bool {
+		return e.Type == "CALL_ESTABLISHED" && strings.Contains(e.PeerURI, peer)
+	}); err != nil {
+		t.Fatalf("baresip %s never talked to %s: %v", b.AOR, peer, err)
+	}
+}
+
+// TestBlindTransfer: bob calls us; we blind-transfer bob to carol; bob and
+// carol talk (carol hears bob's tone) and our leg ends. A busy target
+// (carol rejects: 486) keeps our call with bob.
+func TestBlindTransfer(t *testing.T) {
+	skipShort(t)
+	k := testpeer.StartKamailio(t, testpeer.KamailioOptions{Users: users()})
+	b := bob(t, k, "manual")
+
+	t.Run("busy target keeps the call", func(t *testing.T) {
+		cl := carol(t, k, "manual")
+		c := registered(t, k, nil)
+		id := answeredFromBob(t, k, c, b)
+		if err := c.Transfer(id, "carol"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.WaitEventType(ctxT(t, 10*time.Second), "CALL_INCOMING"); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.Hangup(ctxT(t, 5*time.Second)); err != nil { // baresip rejects with 486
+			t.Fatal(err)
+		}
+		ev := c.waitTransfer(t, phone.EvTransfer, phone.XferFailed)
+		if ev.Transfer.Code != 486 && !strings.Contains(ev.Transfer.Reason, "486") {
+			t.Errorf("failure %d %q, want the target's 486", ev.Transfer.Code, ev.Transfer.Reason)
+		}
+		snap := c.Snapshot()
+		if len(snap.Calls) != 1 || snap.Calls[0].ID != id {
+			t.Fatalf("our call with bob is gone after a failed transfer: %+v", snap.Calls)
+		}
+		if err := c.Hangup(id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.WaitEventType(ctxT(t, 5*time.Second), "CALL_CLOSED"); err != nil {
+			t.Fatal(err)
+		}
+		cl.Stop()
+	})
+
+	t.Run("success", func(t *testing.T) {
+		cl := carol(t, k, "auto")
+		c := registered(t, k, nil)
+		id := answeredFromBob(t, k, c, b)
+		if err := c.Transfer(id, "carol"); err != nil {
+			t.Fatal(err)
+		}
+		c.waitTransfer(t, phone.EvTransfer, phone.XferDone)
+		if info := c.waitEnded(t, id); info.Cause != phone.CauseTransferred {
+			t.Errorf("our leg ended with %s, want transferred", info.Cause)
+		}
+		establishedWith(t, cl, "bob@")
+		baresipHears(t, cl, 500*time.Millisecond, peerTone)
+		if n := len(c.Snapshot().Calls); n != 0 {
+			t.Fatalf("%d calls left on our side", n)
+		}
+		_ = b.Hangup(ctxT(t, 5*time.Second))
+	})
+}
+
+// TestAttendedTransfer: bob calls us; we consult carol (bob held), then
+// complete: bob and carol talk, our legs end. The cancel path hangs up the
+// consultation and we talk to bob again.
+func TestAttendedTransfer(t *testing.T) {
+	skipShort(t)
+	k := testpeer.StartKamailio(t, testpeer.KamailioOptions{Users: users()})
+	b := bob(t, k, "manual")
+	cl := carol(t, k, "auto")
+
+	t.Run("cancel", func(t *testing.T) {
+		c := registered(t, k, nil)
+		id := answeredFromBob(t, k, c, b)
+		kid, err := c.Consult(id, "carol")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.waitTransfer(t, phone.EvTransfer, phone.XferConsulting)
+		hears(t, "Switchboard (consulting carol)", c.rec.waitSamples(t, c.rec.Len()+8000, 8000), carolTone)
+		if err := c.CancelTransfer(kid); err != nil {
+			t.Fatal(err)
+		}
+		c.waitEnded(t, kid)
+		c.wait(t, phone.EvResumed, phone.EvEnded)
+		hears(t, "Switchboard (back with bob)", c.rec.waitSamples(t, c.rec.Len()+8000, 8000), peerTone)
+		baresipHearsSoon(t, b, ourTone)
+		if err := c.Hangup(id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.WaitEventType(ctxT(t, 5*time.Second), "CALL_CLOSED"); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("complete", func(t *testing.T) {
+		c := registered(t, k, nil)
+		id := answeredFromBob(t, k, c, b)
+		kid, err := c.Consult(id, "carol")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvAnswered, phone.EvEnded)
+		if err := c.CompleteTransfer(id); err != nil {
+			t.Fatal(err)
+		}
+		c.waitTransfer(t, phone.EvTransfer, phone.XferDone)
+		if info := c.waitEnded(t, id, kid); info.Cause != phone.CauseTransferred {
+			t.Errorf("bob's leg ended with %s, want transferred", info.Cause)
+		}
+		establishedWith(t, cl, "bob@")
+		baresipHears(t, cl, 500*time.Millisecond, peerTone)
+		baresipHearsSoon(t, b, carolTone)
+		_ = b.Hangup(ctxT(t, 5*time.Second))
+	})
+}

@@ -285,7 +285,8 @@ func (c *frameClock) due(now time.Time) (n, skipped int) {
 // each leg's outgoing ring. It must not allocate.
 func (b *Bridge) mix() {
 	legs := *b.legs.Load()
-	acc, mic, out := b.acc, b.micBuf, b.outBuf
+	mic := b.micBuf
+	acc, out := b.acc[:len(mic)], b.outBuf[:len(mic)]
 
 	n := 0
 	if !b.micEOF {
@@ -307,36 +308,32 @@ func (b *Bridge) mix() {
 
 	for _, l := range legs {
 		l.pull()
-		for i, v := range l.inBuf {
+		in := l.inBuf[:len(acc)] // same length: lets the compiler drop bounds checks
+		for i, v := range in {
 			acc[i] += int32(v)
 		}
 	}
 
 	// Speaker: every leg, not the local microphone.
-	for i, v := range mic {
-		out[i] = limit(acc[i] - int32(v))
-	}
+	mixMinus(out, acc, mic)
 	b.speaker.Write(out) //nolint:errcheck // a failing device must not stop the conference
 
 	// Each leg: everything but itself.
 	for _, l := range legs {
-		for i, v := range l.inBuf {
-			out[i] = limit(acc[i] - int32(v))
-		}
+		mixMinus(out, acc, l.inBuf)
 		l.out.Write(out) // overflow is counted by the ring
 	}
 	b.frames.Add(1)
 }
 
-// limit saturates a mixed sample to the int16 range (hard clip, no wrap).
-func limit(v int32) int16 {
-	if v > 32767 {
-		return 32767
+// mixMinus sets out to total minus own, saturated to the int16 range (hard
+// clip: a sum beyond full scale is held at full scale, never wrapped). All
+// three slices have the same length.
+func mixMinus(out []int16, total []int32, own []int16) {
+	total, own = total[:len(out)], own[:len(out)]
+	for i := range out {
+		out[i] = int16(min(32767, max(-32768, total[i]-int32(own[i]))))
 	}
-	if v < -32768 {
-		return -32768
-	}
-	return int16(v)
 }
 
 // Stats is a snapshot of the bridge's counters.

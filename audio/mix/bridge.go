@@ -73,6 +73,7 @@ type Bridge struct {
 	frames  atomic.Uint64
 	skipped atomic.Uint64
 	micErrs atomic.Uint64
+	spkErrs atomic.Uint64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -83,8 +84,10 @@ type Bridge struct {
 // New starts a bridge mixing in format f. mic is read once per frame and
 // speaker written once per frame; either may be nil (silence, discard) and
 // either may have another format than f (it is converted with
-// audio/resample). Unless WithManualClock is given, New starts the mixing
-// goroutine, which runs until ctx ends or Close is called.
+// audio/resample). A microphone that ends (io.EOF) is silence from then
+// on. A rate that is not a multiple of 50 Hz gives ErrFormat. Unless
+// WithManualClock is given, New starts the mixing goroutine, which runs
+// until ctx ends or Close is called.
 func New(ctx context.Context, f audio.Format, mic audio.Source, speaker audio.Sink, opts ...Option) (*Bridge, error) {
 	if f.Rate <= 0 || f.Channels <= 0 || f.Rate%50 != 0 {
 		return nil, fmt.Errorf("%w: %+v (rate must be a positive multiple of 50 Hz)", ErrFormat, f)
@@ -117,10 +120,7 @@ func New(ctx context.Context, f audio.Format, mic audio.Source, speaker audio.Si
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	if cfg.manual {
 		close(b.done)
-		go func() { // honour ctx in manual mode too
-			<-b.ctx.Done()
-			b.shutdown()
-		}()
+		context.AfterFunc(b.ctx, b.shutdown) // honour ctx in manual mode too
 	} else {
 		go b.run()
 	}
@@ -226,7 +226,8 @@ func (b *Bridge) Step() error {
 	if !b.manual {
 		return ErrNotManual
 	}
-	if b.closed.Load() {
+	if b.ctx.Err() != nil {
+		b.shutdown() // idempotent; AfterFunc may not have run yet
 		return ErrClosed
 	}
 	b.stepM.Lock()
@@ -316,7 +317,9 @@ func (b *Bridge) mix() {
 
 	// Speaker: every leg, not the local microphone.
 	mixMinus(out, acc, mic)
-	b.speaker.Write(out) //nolint:errcheck // a failing device must not stop the conference
+	if _, err := b.speaker.Write(out); err != nil {
+		b.spkErrs.Add(1) // a failing device must not stop the conference
+	}
 
 	// Each leg: everything but itself.
 	for _, l := range legs {
@@ -341,6 +344,7 @@ type Stats struct {
 	Frames    uint64     // frames mixed
 	Skipped   uint64     // frames skipped after stalls longer than MaxBurst frames
 	MicErrors uint64     // microphone reads that failed (mixed as silence)
+	SpkErrors uint64     // speaker writes that failed (the frame is lost)
 	Legs      []LegStats // joined legs, in joining order
 }
 
@@ -365,6 +369,7 @@ func (b *Bridge) Stats() Stats {
 		Frames:    b.frames.Load(),
 		Skipped:   b.skipped.Load(),
 		MicErrors: b.micErrs.Load(),
+		SpkErrors: b.spkErrs.Load(),
 		Legs:      make([]LegStats, len(legs)),
 	}
 	for i, l := range legs {

@@ -347,6 +347,18 @@ func TestLifecycle(t *testing.T) {
 	if err := m.Step(); !errors.Is(err, mix.ErrClosed) {
 		t.Errorf("Step after Close: %v, want ErrClosed", err)
 	}
+
+	// A manually clocked bridge also ends with its context.
+	ctx, cancel = context.WithCancel(context.Background())
+	m, _ = mix.New(ctx, audio.Mono16k, tone.NewSine(audio.Mono16k, micHz, level), nil, mix.WithManualClock())
+	src, _, _ = m.Join("A")
+	cancel()
+	if err := m.Step(); !errors.Is(err, mix.ErrClosed) {
+		t.Errorf("Step after cancel: %v, want ErrClosed", err)
+	}
+	if n, _ := src.Read(p); n != 4 || slices.ContainsFunc(p, func(v int16) bool { return v != 0 }) || len(m.Legs()) != 0 {
+		t.Errorf("after cancel: read %v, legs %v; want silence and no legs", p, m.Legs())
+	}
 }
 
 func TestMixDoesNotAllocate(t *testing.T) {

@@ -27,10 +27,14 @@ const DefaultMaxDelay = 60 * time.Millisecond
 
 // Errors returned by the bridge.
 var (
-	ErrClosed    = errors.New("mix: bridge closed")
+	// ErrClosed: the bridge was closed or its context ended.
+	ErrClosed = errors.New("mix: bridge closed")
+	// ErrDuplicate: Join with the id of a leg that is still joined.
 	ErrDuplicate = errors.New("mix: leg already joined")
+	// ErrNotManual: Step on a bridge that runs its own clock.
 	ErrNotManual = errors.New("mix: Step needs WithManualClock")
-	ErrFormat    = errors.New("mix: unsupported format")
+	// ErrFormat: New with a format the bridge cannot frame in 20 ms.
+	ErrFormat = errors.New("mix: unsupported format")
 )
 
 // Option configures a Bridge.

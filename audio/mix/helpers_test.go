@@ -97,9 +97,11 @@ func (c *call) send(t testing.TB, n int) {
 func want(t *testing.T, what string, samples []int16, rate int, present, absent []float64) float64 {
 	t.Helper()
 	for _, hz := range present {
-		if got := toneDB(samples, rate, hz); math.Abs(got-levelDB) > 1 {
+		got := toneDB(samples, rate, hz)
+		if math.Abs(got-levelDB) > 1 {
 			t.Errorf("%s: %v Hz at %.2f dB, want %.2f ± 1", what, hz, got, levelDB)
 		}
+		t.Logf("%s: %v Hz at %.3f dB (sent at %.3f)", what, hz, got, levelDB)
 	}
 	iso := math.Inf(1)
 	for _, hz := range absent {

@@ -283,7 +283,7 @@ func (p *Phone) SetAccount(acct Account, password string) error {
 		a := &account{acct: acct, pw: password, done: make(chan struct{})}
 		a.status = RegStatus{AccountID: acct.ID, State: RegDisabled}
 		p.accounts[acct.ID] = a
-		if !acct.Enabled || acct.NoRegister {
+		if !acct.Enabled {
 			a.cancel = func() {}
 			close(a.done)
 			p.publish(Event{Kind: EvUnregistered, Reg: &a.status})

@@ -81,6 +81,10 @@ func newCore(t *testing.T, toneHz float64, mod func(*sip.Config, *phone.Config))
 	scfg := sip.Config{Listen: "127.0.0.1:0", KeepAlive: 25 * time.Second, InstanceID: "9c1f8e0e-4a7b-4c7e-9d1a-2b3c4d5e6f70"}
 	rec := &recorder{}
 	pcfg := phone.Config{Audio: testAudio{src: tone.NewSine(audio.Mono8k, toneHz, 0.5), rec: rec}}
+	if os.Getenv("SWITCHBOARD_DEBUGLOG") != "" {
+		pcfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		scfg.Logger = pcfg.Logger
+	}
 	if os.Getenv("SWITCHBOARD_TRACE") != "" {
 		scfg.Trace = true
 		scfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -64,6 +64,15 @@ func (s *Signaler) Register(ctx context.Context, acct phone.Account, password st
 		report(phone.RegStatus{State: phone.RegFailed, Reason: "bad account: " + err.Error()})
 		return err
 	}
+	if acct.NoRegister {
+		// A trunk that authenticates us by IP: nothing to register, but its
+		// calls must come in, so trust its address while the account is on.
+		s.trust(acct, t, true)
+		defer s.trust(acct, t, false)
+		report(phone.RegStatus{State: phone.RegRegistered, Reason: "no registration (IP-authenticated trunk)"})
+		<-ctx.Done()
+		return nil
+	}
 	s.forgetClient(acct.ID)
 	client, err := s.clientFor(acct)
 	if err != nil {

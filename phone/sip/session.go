@@ -42,6 +42,7 @@ type session struct {
 	audio    phone.AudioPair
 	cancel   context.CancelFunc // outbound: cancels the INVITE (CANCEL)
 	dlgMu    sync.Mutex         // serialises in-dialog requests we send
+	final    bool               // inbound: a final response went out (under dlgMu)
 }
 
 var _ phone.Session = (*session)(nil)
@@ -52,6 +53,10 @@ var _ phone.Session = (*session)(nil)
 func (c *session) respond(code int, reason string) error {
 	c.dlgMu.Lock()
 	defer c.dlgMu.Unlock()
+	if c.final {
+		return nil // a 180 racing a quick answer must not follow the 200
+	}
+	c.final = code >= 200
 	return c.server.Respond(code, reason, nil)
 }
 
@@ -59,6 +64,10 @@ func (c *session) respond(code int, reason string) error {
 func (c *session) writeResponse(res *sip.Response) error {
 	c.dlgMu.Lock()
 	defer c.dlgMu.Unlock()
+	if c.final {
+		return errors.New("the call was already answered or refused")
+	}
+	c.final = res.StatusCode >= 200
 	return c.server.WriteResponse(res)
 }
 

@@ -1,6 +1,10 @@
 package sip_test
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -202,4 +206,152 @@ func TestAttendedTransfer(t *testing.T) {
 		baresipHearsSoon(t, b, carolTone)
 		_ = b.Hangup(ctxT(t, 5*time.Second))
 	})
+}
+
+// runSippAt runs scenario file (testdata/name, with EXTRA_HEADER replaced)
+// from sippPort against target "host:port"; the result arrives on the
+// returned channel.
+func runSippAt(t *testing.T, name, extra string, sippPort int, target string) <-chan error {
+	t.Helper()
+	scen, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, bytes.ReplaceAll(scen, []byte("EXTRA_HEADER"), []byte(extra)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	mport := testpeer.FreePort(t, "udp")
+	go func() {
+		out, err := testpeer.RunSipp(ctxT(t, 40*time.Second), t, "-sf", path, "-p", fmt.Sprint(sippPort),
+			"-mi", "127.0.0.1", "-mp", fmt.Sprint(mport), "-m", "1", target)
+		if err != nil {
+			err = fmt.Errorf("%w\n%s", err, out)
+		}
+		done <- err
+	}()
+	return done
+}
+
+// pbxAccount is an account on a "PBX" played by sipp at sippPort: no
+// registration (the PBX knows us by address), park code *700.
+func pbxAccount(sippPort int) phone.Account {
+	return phone.Account{ID: "pbx", AOR: "sip:alice@switchboard.test", Registrar: fmt.Sprintf("sip:127.0.0.1:%d", sippPort),
+		Transport: phone.UDP, NoRegister: true, Enabled: true, ParkCode: "*700"}
+}
+
+func listenAddr(t *testing.T, c *core) string {
+	t.Helper()
+	return strings.TrimPrefix(c.sig.Listen(), "sip:")
+}
+
+// TestPark: the PBX (sipp) delivers a call; we park it: a REFER to the
+// park code, the PBX's NOTIFY says it worked, our leg ends.
+func TestPark(t *testing.T) {
+	skipShort(t)
+	sippPort := testpeer.FreePort(t, "udp")
+	c := newCore(t, ourTone, nil)
+	if err := c.SetAccount(pbxAccount(sippPort), ""); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+	done := runSippAt(t, "uac_park.xml", "", sippPort, listenAddr(t, c))
+	in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+	if in.Call.AccountID != "pbx" {
+		t.Fatalf("call on account %q", in.Call.AccountID)
+	}
+	if err := c.Answer(in.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvAnswered, phone.EvEnded)
+	if err := c.Park(in.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.waitTransfer(t, phone.EvPark, phone.XferDone)
+	if info := c.waitEnded(t, in.Call.ID); info.Cause != phone.CauseTransferred {
+		t.Errorf("parked call ended with %s", info.Cause)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("PBX scenario: %v", err)
+	}
+}
+
+// TestAutoAnswerHeaders: INVITEs asking for auto-answer in the RingCentral,
+// Polycom and Yealink forms are answered without the user.
+func TestAutoAnswerHeaders(t *testing.T) {
+	skipShort(t)
+	for name, hdr := range map[string]string{
+		"ringcentral": "Alert-Info: Auto Answer\r\n      Call-Info: <sip:pbx@127.0.0.1>;purpose=info;Answer-After=0",
+		"polycom":     "Alert-Info: info=alert-autoanswer",
+		"yealink":     "Call-Info: <sip:127.0.0.1>;answer-after=0",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := newCore(t, ourTone, nil)
+			done := runSippAt(t, "uac_call.xml", hdr, testpeer.FreePort(t, "udp"), listenAddr(t, c))
+			in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+			if !in.Call.AutoAnswer {
+				t.Errorf("incoming call not marked auto-answer")
+			}
+			ans := c.wait(t, phone.EvAnswered, phone.EvEnded)
+			if d := ans.Time.Sub(in.Time); d < 300*time.Millisecond {
+				t.Errorf("answered after %v: the beep must come first", d)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("caller scenario: %v", err)
+			}
+		})
+	}
+}
+
+// TestTransferee: we call bob; bob (baresip) transfers us to carol with a
+// REFER; we call carol, tell bob how it goes (NOTIFY) and end up talking
+// to carol.
+func TestTransferee(t *testing.T) {
+	skipShort(t)
+	k := testpeer.StartKamailio(t, testpeer.KamailioOptions{Users: users()})
+	b := bob(t, k, "auto")
+	cl := carol(t, k, "auto")
+	c := registered(t, k, nil)
+	id, err := c.Dial("alice-udp", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvAnswered, phone.EvEnded)
+	if _, err := b.Command(ctxT(t, 5*time.Second), "transfer", "sip:carol@"+k.Domain); err != nil {
+		t.Fatal(err)
+	}
+	c.waitTransfer(t, phone.EvTransfer, phone.XferDone)
+	if info := c.waitEnded(t, id); info.Cause != phone.CauseTransferred {
+		t.Errorf("bob's leg ended with %s", info.Cause)
+	}
+	snap := c.Snapshot()
+	if len(snap.Calls) != 1 || !strings.Contains(snap.Calls[0].Peer, "carol") || snap.Calls[0].State != phone.StateActive {
+		t.Fatalf("calls after the transfer: %+v", snap.Calls)
+	}
+	hears(t, "Switchboard (transferred to carol)", c.rec.waitSamples(t, c.rec.Len()+4000, 8000), carolTone)
+	establishedWith(t, cl, "alice@")
+	baresipHears(t, cl, 500*time.Millisecond, ourTone)
+}
+
+// TestFlip: bob calls us; we flip the call to "my other device" (carol's
+// baresip): it rings, answers, and bob ends up talking to it.
+func TestFlip(t *testing.T) {
+	skipShort(t)
+	k := testpeer.StartKamailio(t, testpeer.KamailioOptions{Users: users()})
+	b := bob(t, k, "manual")
+	d := carol(t, k, "auto")
+	c := registered(t, k, nil)
+	id := answeredFromBob(t, k, c, b)
+	if err := c.Flip(id, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitTransfer(t, phone.EvFlip, phone.XferDone)
+	c.waitEnded(t, id)
+	establishedWith(t, d, "bob@")
+	baresipHears(t, d, 500*time.Millisecond, peerTone)
+	baresipHearsSoon(t, b, carolTone)
+	if n := len(c.Snapshot().Calls); n != 0 {
+		t.Fatalf("%d calls left here after the flip", n)
+	}
 }

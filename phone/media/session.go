@@ -194,37 +194,37 @@ type Session struct {
 	// srcMu, sinkMu, mu.
 	srcMu, sinkMu sync.Mutex
 	mu            sync.Mutex
-	closed     bool
-	started    bool
-	local      []payloadDesc // codecs we offer, in preference order (no TE)
-	sessID     uint64
-	sessVer    uint64
-	lastBody   string   // last SDP we produced, origin line excluded
-	keys       srtpKeys // our SRTP master keys, one per suite
-	proto      string   // m= transport of the last negotiation
-	desired    Direction
-	pending    *pendingOffer
-	negotiated bool
-	enc        codec.Codec
-	pt         uint8
-	tePT       int   // telephone-event PT we send DTMF with, -1 if none
-	teClock    int   // its clock rate
-	teRecv     []int // telephone-event PTs we accept (the peer's may differ from ours)
-	lastPT     int   // payload type of the last frame played, -1 before
-	decoders   map[uint8]codec.Codec
-	localDir   Direction
-	remoteDir  Direction
-	remoteRTP  netip.AddrPort
-	remoteRTCP netip.AddrPort
-	latched    netip.AddrPort
-	latchedAt  time.Time // last packet from latched
-	rtcpFrom   netip.AddrPort
-	src        audio.Source
-	sink       audio.Sink
-	jb         *JitterBuffer
-	conceal    concealer
-	rx         rxStats
-	dtmfDet    dtmfDetector
+	closed        bool
+	started       bool
+	local         []payloadDesc // codecs we offer, in preference order (no TE)
+	sessID        uint64
+	sessVer       uint64
+	lastBody      string   // last SDP we produced, origin line excluded
+	keys          srtpKeys // our SRTP master keys, one per suite
+	proto         string   // m= transport of the last negotiation
+	desired       Direction
+	pending       *pendingOffer
+	negotiated    bool
+	enc           codec.Codec
+	pt            uint8
+	tePT          int   // telephone-event PT we send DTMF with, -1 if none
+	teClock       int   // its clock rate
+	teRecv        []int // telephone-event PTs we accept (the peer's may differ from ours)
+	lastPT        int   // payload type of the last frame played, -1 before
+	decoders      map[uint8]codec.Codec
+	localDir      Direction
+	remoteDir     Direction
+	remoteRTP     netip.AddrPort
+	remoteRTCP    netip.AddrPort
+	latched       netip.AddrPort
+	latchedAt     time.Time // last packet from latched
+	rtcpFrom      netip.AddrPort
+	src           audio.Source
+	sink          audio.Sink
+	jb            *JitterBuffer
+	conceal       concealer
+	rx            rxStats
+	dtmfDet       dtmfDetector
 	// sender report clock: RTP timestamp txTS was due at txTime.
 	txTS      uint32
 	txTime    time.Time

@@ -64,6 +64,7 @@ type Phone struct {
 	active   CallID
 	ctx      context.Context
 	tone     context.CancelFunc
+	conf     *conference // local conference, if any
 }
 
 type account struct {
@@ -87,6 +88,7 @@ type call struct {
 	xfer      *xfer
 	consultOf CallID
 	referOf   CallID
+	conf      *confLeg // in the local conference (conference.go)
 }
 
 // New returns a Phone; nothing runs until Run.
@@ -554,6 +556,10 @@ func (p *Phone) end(c *call, cause EndCause, reason string) {
 	if c.sess != nil {
 		c.sess.SetAudio(AudioPair{})
 	}
+	if c.conf != nil {
+		p.leaveConference(c)
+		p.publishConference()
+	}
 	p.stopRecording(c)
 	if p.active == c.info.ID {
 		p.active = ""
@@ -734,6 +740,10 @@ func (p *Phone) setHold(id CallID, on bool) error {
 // far end accepted it.
 func (p *Phone) holdCall(c *call, on bool) {
 	sess, id := c.sess, c.info.ID
+	if on && c.conf != nil {
+		p.leaveConference(c)
+		p.publishConference()
+	}
 	if on {
 		sess.SetAudio(heldAudio(c))
 		if p.active == id {
@@ -785,7 +795,16 @@ func (p *Phone) Mute(id CallID, on bool) error {
 			return err
 		}
 		c.info.Muted = on
-		if p.active == c.info.ID {
+		if c.conf != nil && p.conf != nil {
+			// In a conference the microphone is shared: mute it for all.
+			p.conf.mic.muted.Store(on)
+			for _, id := range p.conf.legs {
+				if m, ok := p.calls[id]; ok && m != c {
+					m.info.Muted = on
+					p.publish(Event{Kind: EvMuted, Call: &m.info})
+				}
+			}
+		} else if p.active == c.info.ID {
 			p.applyAudio(c)
 		}
 		p.publish(Event{Kind: EvMuted, Call: &c.info})
@@ -794,6 +813,10 @@ func (p *Phone) Mute(id CallID, on bool) error {
 }
 
 func (p *Phone) applyAudio(c *call) {
+	if c.conf != nil {
+		c.sess.SetAudio(c.confAudio())
+		return
+	}
 	a := p.deviceAudio()
 	if c.info.Muted {
 		a.Source = audio.Silence{F: a.Source.Format()}

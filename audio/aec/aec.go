@@ -157,7 +157,6 @@ func New(rate int, opts Options) (*Canceller, error) {
 		agc = 1
 	}
 	C.sb_pp_set_int(c.pp, C.SPEEX_PREPROCESS_SET_AGC, C.int(agc))
-	C.sb_pp_set_int(c.pp, C.SPEEX_PREPROCESS_SET_VAD, 0)
 	C.sb_pp_set_int(c.pp, C.SPEEX_PREPROCESS_SET_DEREVERB, 0)
 	c.cur = mode(opts.Echo, opts.Noise)
 	c.want.Store(c.cur)
@@ -189,7 +188,11 @@ func (c *Canceller) FrameSize() int { return c.frame }
 
 // SetEnabled switches echo cancellation and noise suppression at run time.
 // It is safe from any goroutine; the change takes effect at the next frame
-// Process handles, cross-faded over that frame so it does not click.
+// Process handles, cross-faded over that frame so it does not click. With
+// both off the mic passes through unchanged, but the filters keep learning
+// (the echo path and the noise floor), so turning them back on works at
+// once. The preprocessor (noise and residual echo) delays what it passes by
+// one 10 ms frame; the cross-fade hides the jump.
 func (c *Canceller) SetEnabled(echo, noise bool) { c.want.Store(mode(echo, noise)) }
 
 // Enabled reports the requested echo and noise settings.
@@ -326,11 +329,12 @@ func (c *Canceller) processFrame(x []int16, n int) {
 	if echoOn && !echoWas {
 		c.applyEcho(true)
 	}
-	if echoOn || echoWas {
-		C.speex_echo_cancellation(c.echo, (*C.spx_int16_t)(unsafe.Pointer(&x[0])),
-			(*C.spx_int16_t)(unsafe.Pointer(&c.ref[0])), (*C.spx_int16_t)(unsafe.Pointer(&c.out[0])))
-		blend(x, c.out, echoWas, echoOn)
-	}
+	// The echo filter runs even while echo cancellation is off (its output
+	// is then unused) so it keeps adapting and switching it back on is
+	// instant and free of stale-filter artefacts.
+	C.speex_echo_cancellation(c.echo, (*C.spx_int16_t)(unsafe.Pointer(&x[0])),
+		(*C.spx_int16_t)(unsafe.Pointer(&c.ref[0])), (*C.spx_int16_t)(unsafe.Pointer(&c.out[0])))
+	blend(x, c.out, echoWas, echoOn)
 	if noise := want&modeNoise != 0; ppOn && noise != c.noiseSet {
 		c.applyNoise(noise)
 	}
@@ -338,6 +342,11 @@ func (c *Canceller) processFrame(x []int16, n int) {
 		copy(c.tmp, x)
 		C.speex_preprocess_run(c.pp, (*C.spx_int16_t)(unsafe.Pointer(&c.tmp[0])))
 		blend(x, c.tmp, ppWas, ppOn)
+	} else {
+		// Keep the preprocessor's noise estimate and overlap memory
+		// current without computing output, so that turning it on does
+		// not splice in a stale frame (which clicks).
+		C.speex_preprocess_estimate_update(c.pp, (*C.spx_int16_t)(unsafe.Pointer(&x[0])))
 	}
 	if echoWas && !echoOn {
 		c.applyEcho(false)

@@ -61,11 +61,19 @@ const DefaultTailMillis = 200
 // (speexdsp's SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, negative dB).
 const NoiseSuppressDB = -25
 
-// maxLagFrames bounds how much far-end audio may wait in the reference ring
-// before the capture side drops the oldest: a growing queue (playback
-// running ahead of capture, or capture paused) would move the echo outside
-// the filter's reach.
-const maxLagFrames = 6
+// The reference ring is kept as short as the scheduling allows, because
+// the one failure an echo canceller cannot recover from is a reference that
+// arrives after its echo. Playback and capture run on different loops, so
+// the ring's level wobbles; the capture side tracks its lowest level over
+// trimWindow frames and drops whatever stayed queued beyond trimMargin. A
+// reference that runs dry is padded with silence (the device's own ring
+// does the same with late audio). maxLagFrames is a hard cap for when the
+// capture side stalls (held call, paused send loop).
+const (
+	trimWindow   = 100 // frames (1 s)
+	trimMargin   = 1   // frames of slack kept against scheduling jitter
+	maxLagFrames = 30  // frames (300 ms)
+)
 
 // ErrClosed is returned by Process after Close.
 var ErrClosed = errors.New("aec: canceller closed")
@@ -103,6 +111,11 @@ type Canceller struct {
 	state atomic.Uint32
 
 	ref, tmp, out, raw []int16 // capture-side scratch, one frame each
+
+	// Reference trimming (capture side only): lowest slack seen in the
+	// current window, and frames left in it.
+	minSlack  int
+	trimCount int
 }
 
 const (
@@ -131,7 +144,7 @@ func New(rate int, opts Options) (*Canceller, error) {
 	c := &Canceller{
 		rate:  rate,
 		frame: frame,
-		far:   ring.New(frame * (maxLagFrames + 4)),
+		far:   ring.New(frame * (maxLagFrames + 8)),
 		ref:   make([]int16, frame),
 		tmp:   make([]int16, frame),
 		out:   make([]int16, frame),
@@ -285,11 +298,20 @@ func (c *Canceller) free() {
 }
 
 // takeRef fills c.ref with the next n samples of far-end reference (zeros
-// where none has arrived) after trimming a queue grown too long.
+// where none has arrived), keeping the queue short (see trimWindow).
 func (c *Canceller) takeRef(n int) {
-	if l := c.far.Len(); l > maxLagFrames*c.frame {
-		// Keep one frame waiting so the reference stays ahead of the echo.
-		c.far.Discard(l - c.frame - n)
+	l := c.far.Len()
+	if l > maxLagFrames*c.frame {
+		c.far.Discard(l - (trimMargin*c.frame + n))
+		l = c.far.Len()
+		c.trimCount = 0
+	}
+	if c.trimCount == 0 {
+		c.minSlack, c.trimCount = l, trimWindow
+	}
+	c.minSlack = min(c.minSlack, l-n)
+	if c.trimCount--; c.trimCount == 0 && c.minSlack > trimMargin*c.frame {
+		c.far.Discard(c.minSlack - trimMargin*c.frame)
 	}
 	got := c.far.Read(c.ref[:n])
 	clear(c.ref[got:])

@@ -12,14 +12,35 @@
 // make run-time switching click-free.
 //
 // Audio is mono 16-bit at 8000, 16000 or 48000 Hz, processed in 10 ms
-// frames with an echo tail of 200 ms by default.
+// frames with an echo tail of 200 ms by default. AGC is off unless asked
+// for.
 //
-// Threading: speex_echo_playback and speex_echo_capture share a buffer
-// without any synchronisation, so calling them from two threads (as the
-// speex docs suggest for separate devices) is a data race. Instead the
-// playback side only copies its frames into a lock-free SPSC ring
+// Use: create one Canceller per audio path and wrap the device's mic and
+// speaker with it (see ExampleWrap):
+//
+//	c, err := aec.New(48000, aec.Options{Echo: true, Noise: true})
+//	src, spk := aec.Wrap(stream.Source(), stream.Sink(), c)
+//	// the call reads src and writes spk; a settings toggle calls
+//	// c.SetEnabled(echo, noise); c.Close() when the devices close.
+//
+// Threading: speexdsp's speex_echo_playback and speex_echo_capture (called
+// as frames are queued to and taken from the sound card) share play_buf and
+// play_buf_pos without any synchronisation, so calling them from the
+// playback and capture threads would be a data race. Instead the playback
+// side only copies its frames into a lock-free SPSC ring
 // (Canceller.Playback), and every speexdsp call happens on the capture side
-// (Canceller.Process), which takes one frame of reference per mic frame.
+// (Canceller.Process), which takes one frame of reference per mic frame and
+// calls speex_echo_cancellation.
+//
+// Limits: the reference is taken when a frame is written to the wrapped
+// speaker, so the speaker's queue, the hardware buffers and the room
+// together must delay the echo by less than the tail (and, as always, by
+// more than nothing: the reference must not arrive after its echo, which is
+// why the reference queue is kept short). The filter is linear; the
+// preprocessor's residual-echo suppression takes care of some, not all, of
+// a small loudspeaker's distortion. When capture and playback devices run
+// on different clocks the drift is absorbed by dropping reference samples
+// now and then, after which the filter re-adapts for a moment.
 package aec
 
 /*
@@ -77,6 +98,10 @@ const (
 
 // ErrClosed is returned by Process after Close.
 var ErrClosed = errors.New("aec: canceller closed")
+
+// ErrConcurrent is returned by Process when another Process call on the
+// same Canceller is still running (there must be one capture goroutine).
+var ErrConcurrent = errors.New("aec: Process called from two goroutines at once")
 
 // Options selects what the canceller does.
 type Options struct {
@@ -225,8 +250,8 @@ func (c *Canceller) Playback(far []int16) { c.far.Write(far) }
 // accepted, but the last partial frame is processed zero-padded, which
 // costs the canceller some accuracy. It does not allocate.
 func (c *Canceller) Process(mic []int16) error {
-	if !c.enter() {
-		return ErrClosed
+	if err := c.enter(); err != nil {
+		return err
 	}
 	defer c.leave()
 	for len(mic) > 0 {
@@ -244,14 +269,17 @@ func (c *Canceller) Process(mic []int16) error {
 	return nil
 }
 
-func (c *Canceller) enter() bool {
+func (c *Canceller) enter() error {
 	for {
 		s := c.state.Load()
-		if s&stClosed != 0 {
-			return false
+		switch {
+		case s&stClosed != 0:
+			return ErrClosed
+		case s&stBusy != 0:
+			return ErrConcurrent
 		}
 		if c.state.CompareAndSwap(s, s|stBusy) {
-			return true
+			return nil
 		}
 	}
 }

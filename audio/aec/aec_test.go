@@ -419,6 +419,25 @@ func TestBadInput(t *testing.T) {
 	if _, err := src.Read(make([]int16, 160)); err != ErrClosed {
 		t.Errorf("Read after Close = %v, want ErrClosed", err)
 	}
+
+	// A second capture goroutine is refused, and Close during a running
+	// Process leaves the freeing to that Process.
+	c2, err := New(8000, Options{Echo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.state.Store(stBusy) // as if Process were running on another goroutine
+	if err := c2.Process(make([]int16, 80)); err != ErrConcurrent {
+		t.Errorf("concurrent Process = %v, want ErrConcurrent", err)
+	}
+	c2.Close()
+	if c2.echo == nil || c2.pp == nil {
+		t.Fatal("Close freed the speexdsp state under a running Process")
+	}
+	c2.leave() // the running Process returns
+	if c2.echo != nil || c2.pp != nil {
+		t.Error("state not freed when the running Process returned")
+	}
 }
 
 func TestWrapConvertsFormats(t *testing.T) {

@@ -130,6 +130,8 @@ type Canceller struct {
 	cur  uint32
 	// noiseSet is the noise-suppress level last given to the preprocessor.
 	noiseSet bool
+	// reset asks the capture side to restart the echo filter.
+	reset atomic.Bool
 
 	// state: bit 0 = closed, bit 1 = Process running. Close frees the C
 	// state itself, or leaves it to the running Process.
@@ -238,6 +240,11 @@ func (c *Canceller) Enabled() (echo, noise bool) {
 	m := c.want.Load()
 	return m&modeEcho != 0, m&modeNoise != 0
 }
+
+// Reset makes the echo canceller forget the echo path it has learnt, at
+// the next frame Process handles; call it after switching the speaker or
+// the microphone to another device. Safe from any goroutine.
+func (c *Canceller) Reset() { c.reset.Store(true) }
 
 // Playback records far-end audio (what is being sent to the speaker) as the
 // echo reference. Call it from one goroutine only, in the order the audio
@@ -370,6 +377,10 @@ func (c *Canceller) applyNoise(on bool) {
 // processFrame runs one full frame x in place; only the first n samples
 // are real audio (the rest is zero padding).
 func (c *Canceller) processFrame(x []int16, n int) {
+	if c.reset.Swap(false) {
+		C.speex_echo_state_reset(c.echo)
+		C.sb_echo_set_rate(c.echo, C.int(c.rate))
+	}
 	c.takeRef(n)
 	want, was := c.want.Load(), c.cur
 	c.cur = want

@@ -509,3 +509,69 @@ func BenchmarkWrap(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWrapConverting is one 20 ms frame through Wrap when the device
+// is 48 kHz stereo and the canceller runs at 16 kHz mono.
+func BenchmarkWrapConverting(b *testing.B) {
+	c, err := New(16000, Options{Echo: true, Noise: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	dev := audio.Format{Rate: 48000, Channels: 2}
+	src, spk := Wrap(tone.NewSine(dev, 1000, 0.1), audio.Discard{F: dev}, c)
+	far := tone.NewSine(audio.Mono16k, 440, 0.3)
+	fb, ob := make([]int16, 320), make([]int16, 320)
+	for i := 0; i < 10; i++ { // let the converters' buffers grow
+		far.Read(fb)
+		spk.Write(fb)
+		src.Read(ob)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		far.Read(fb)
+		spk.Write(fb)
+		if _, err := src.Read(ob); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestResetForgetsAndRelearns: after Reset (a device switch) the echo comes
+// back until the filter has learnt the path again.
+func TestResetForgetsAndRelearns(t *testing.T) {
+	const rate = 16000
+	f := audio.Mono16k
+	c, err := New(rate, Options{Echo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := newRoom(f, 40, nil, 0.0003)
+	src, spk := Wrap(r, r, c)
+	far := tone.NewSine(f, 440, 0.5)
+	fb, ob := make([]int16, 320), make([]int16, 320)
+	erle := func(frames int) float64 {
+		var echo, out []int16
+		for i := 0; i < frames; i++ {
+			far.Read(fb)
+			spk.Write(fb)
+			if _, err := src.Read(ob); err != nil {
+				t.Fatal(err)
+			}
+			echo, out = append(echo, r.lastEcho...), append(out, ob...)
+		}
+		return db(audio.Goertzel(echo, rate, 440)) - db(audio.Goertzel(out, rate, 440))
+	}
+	erle(200)
+	before := erle(10)
+	c.Reset()
+	after := erle(5)
+	erle(200)
+	again := erle(10)
+	t.Logf("ERLE %.1f dB, right after Reset %.1f dB, 4 s later %.1f dB", before, after, again)
+	if before < 15 || again < 15 || after > before-10 {
+		t.Errorf("Reset did not restart the filter: ERLE %.1f -> %.1f -> %.1f dB", before, after, again)
+	}
+}

@@ -245,6 +245,33 @@ func TestEchoOffIsBypass(t *testing.T) {
 			t.Fatalf("sample %d changed %d -> %d with echo and noise off", i, x[i], y[i])
 		}
 	}
+
+	// Switched off at run time: after the one cross-faded frame the mic
+	// passes untouched too.
+	c2, err := New(16000, Options{Echo: true, Noise: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	for i := 0; i < 50; i++ {
+		c2.Playback(x)
+		y = append(y[:0], x...)
+		c2.Process(y)
+	}
+	c2.SetEnabled(false, false)
+	c2.Process(append(y[:0], x...)) // holds the 10 ms cross-fade
+	for i := 0; i < 5; i++ {
+		c2.Playback(x)
+		y = append(y[:0], x...)
+		if err := c2.Process(y); err != nil {
+			t.Fatal(err)
+		}
+		for j := range x {
+			if x[j] != y[j] {
+				t.Fatalf("after SetEnabled(false, false), frame %d sample %d changed %d -> %d", i, j, x[j], y[j])
+			}
+		}
+	}
 }
 
 func TestNoiseSuppressed(t *testing.T) {

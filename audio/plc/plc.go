@@ -22,6 +22,13 @@
 //     gap in 8 kHz time, which keeps spandsp's own 50 ms fade. That helper
 //     touches spandsp's exposed plc_state_t.missing_samples; it is the only
 //     hand-written part of the concealment.
+//
+// Tried and dropped: running two 8 kHz concealers on the even and odd
+// samples (a per-band split that restores the 67..200 Hz pitch range and
+// the fade). Pitch and level came out right, but spandsp starts every gap
+// by blending in the time-reversed last quarter period, and reversing the
+// two halves separately swaps each pair of 16 kHz samples: a click of
+// about twice the signal's own largest step at the start of every gap.
 package plc
 
 /*

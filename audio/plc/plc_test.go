@@ -246,3 +246,55 @@ func BenchmarkGoodAndFill(b *testing.B) {
 		})
 	}
 }
+
+// voice is a vowel-like source: a fundamental and seven harmonics falling
+// off as 1/h.
+type voice struct {
+	f     audio.Format
+	f0    float64
+	phase float64
+}
+
+func (v *voice) Format() audio.Format { return v.f }
+
+func (v *voice) Read(p []int16) (int, error) {
+	for i := range p {
+		var x float64
+		for h := 1; h <= 8; h++ {
+			x += math.Sin(float64(h)*v.phase) / float64(h)
+		}
+		p[i] = int16(x * 6000)
+		v.phase += 2 * math.Pi * v.f0 / float64(v.f.Rate)
+	}
+	return len(p), nil
+}
+
+// TestVoicePitchKept conceals a lost frame of a voiced sound and listens
+// for the same fundamental. At 16 kHz spandsp's pitch search covers
+// fundamentals from 133 Hz up (see the package comment), so the 100 Hz
+// voice is checked at 8 kHz only.
+func TestVoicePitchKept(t *testing.T) {
+	for _, tc := range []struct {
+		rate int
+		f0   float64
+	}{{8000, 100}, {8000, 150}, {8000, 250}, {16000, 150}, {16000, 250}} {
+		c, err := New(tc.rate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := audio.Format{Rate: tc.rate, Channels: 1}
+		v := &voice{f: f, f0: tc.f0}
+		b := make([]int16, f.SamplesPer(20))
+		for i := 0; i < 10; i++ {
+			v.Read(b)
+			c.Good(b)
+		}
+		c.Fill(b)
+		hz, _ := audio.DominantFrequency(b, tc.rate, 60, 400, 0.5)
+		t.Logf("%d Hz, %.0f Hz voice: concealed frame's fundamental %.1f Hz", tc.rate, tc.f0, hz)
+		if math.Abs(hz-tc.f0) > 3 {
+			t.Errorf("%d Hz: %.0f Hz voice concealed at %.1f Hz", tc.rate, tc.f0, hz)
+		}
+		c.Close()
+	}
+}

@@ -115,7 +115,7 @@ func (c *Concealer) Good(pcm []int16) {
 }
 
 // Fill writes a stand-in for a lost frame into dst. Consecutive losses
-// continue the same synthetic signal, fading to silence after 50 ms.
+// continue the same synthetic signal, fading to silence over about 50 ms.
 // Before any good frame it writes silence.
 func (c *Concealer) Fill(dst []int16) {
 	c.lost += len(dst)

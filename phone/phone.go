@@ -513,7 +513,8 @@ func (p *Phone) onSession(id CallID, ev SessionEvent) {
 		p.onInfo(c, ev)
 	case SessEnded:
 		cause := ev.Cause
-		if c.xfer != nil && c.xfer.info.Kind != XferReferred && c.xfer.info.State == XferTrying && c.xfer.info.Consult == "" && cause == CauseNormal {
+		if x := c.xfer; x != nil && x.info.Kind != XferReferred && cause == CauseNormal &&
+			(x.info.State == XferTrying || x.info.State == XferRinging) && (x.info.Consult == "" || x.referred) {
 			// The far end hung up while our REFER was under way without
 			// a final NOTIFY (norefersub peers): it went.
 			p.publishXfer(c, XferDone, 0, "")

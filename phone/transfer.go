@@ -48,6 +48,10 @@ type TransferInfo struct {
 // xfer is a transfer in progress on the call being moved.
 type xfer struct {
 	info TransferInfo
+	// referred: the REFER for an attended transfer or flip has gone out,
+	// so the target hanging up our consultation is expected (it was
+	// replaced), not a failure.
+	referred bool
 }
 
 // transferEvent is the event kind a transfer of this kind reports with.
@@ -272,6 +276,7 @@ func (p *Phone) complete(c, k *call) error {
 		return err
 	}
 	ref, uri := kt.Dialog()
+	c.xfer.referred = true
 	p.publishXfer(c, XferTrying, 0, "")
 	p.sendRefer(c, t, uri, &ref)
 	return nil
@@ -362,7 +367,7 @@ func (p *Phone) onConsultEnded(k *call) {
 	if reason == "" {
 		reason = string(k.info.Cause)
 	}
-	if c.xfer.info.State == XferTrying && c.xfer.info.Kind != XferFlip {
+	if c.xfer.referred {
 		return // REFER under way: the NOTIFY decides
 	}
 	p.failXfer(c, 0, "the target call ended: "+reason)

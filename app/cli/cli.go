@@ -47,6 +47,7 @@ Flags:
   --trace              log SIP messages (Authorization redacted) to stderr
   --keepalive SECONDS  keep-alive period towards the registrar (default 25)
   --codecs LIST        codec preference, e.g. opus,G722,PCMU,PCMA (the default)
+  --park CODE          where "park" sends a call (park extension or feature code, e.g. *700)
 
 The password comes from $SWITCHBOARD_PASSWORD, else from the system keyring.
 
@@ -54,14 +55,18 @@ Commands on stdin (the optional last word is a call id when several calls exist)
   dial URI | answer | decline | busy | hangup | hold | unhold | mute | unmute |
   dtmf DIGITS | info DIGITS (DTMF by SIP INFO) | stats |
   record on|off (stereo WAV: us left, them right) |
-  output ID | input ID (switch the sound device mid-call; "default" = system default) | quit
+  output ID | input ID (switch the sound device mid-call; "default" = system default) |
+  transfer URI (blind) | consult URI, then complete or cancel (attended) | flip URI (move the
+  call to another of my devices) | park | merge | split [call] (local conference) | quit
 
 Events on stdout, one JSON object per line:
   registering, registered, reg_failed {reason}, unregistered, incoming {call, from},
   dialing {call}, ringing {call}, answered {call, codec}, held, resumed, remote_hold {hold},
   dtmf {call, digit}, ended {call, cause, reason}, stats {call, ...}, message, error {message},
   recording {call, recording, path, message} (on start, and when the file is complete),
-  audio_device {message}
+  audio_device {message}, consulting {call, target},
+  transfer|flip|park {call, kind, state: consulting|trying|ringing|done|failed|cancelled,
+  target, reason, code, extension}, conference {calls}
 "quit" unregisters and exits 0.
 `
 
@@ -69,7 +74,7 @@ Events on stdout, one JSON object per line:
 type Options struct {
 	AOR, AuthUser, Registrar, Proxy, Transport, CAFile string
 	Expiry                                             int
-	Listen, MicWAV, RecordWAV, RecordDir               string
+	Listen, MicWAV, RecordWAV, RecordDir, ParkCode     string
 	NullAudio, AutoAnswer, Trace                       bool
 	Codecs                                             []string // preference order; empty: the default
 	StatsEvery, KeepAlive                              int
@@ -92,6 +97,7 @@ func Parse(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.MicWAV, "mic-wav", "", "")
 	fs.StringVar(&o.RecordWAV, "record-wav", "", "")
 	fs.StringVar(&o.RecordDir, "record-dir", "", "")
+	fs.StringVar(&o.ParkCode, "park", "", "")
 	fs.BoolVar(&o.NullAudio, "null-audio", false, "")
 	fs.BoolVar(&o.AutoAnswer, "auto-answer", false, "")
 	fs.BoolVar(&o.Trace, "trace", false, "")
@@ -138,7 +144,7 @@ func (o Options) Account() (*phone.Account, error) {
 	}
 	a := phone.Account{ID: "cli", AOR: o.AOR, AuthUser: o.AuthUser, Registrar: o.Registrar,
 		OutboundProxy: o.Proxy, Transport: phone.Transport(strings.ToLower(o.Transport)), CAFile: o.CAFile,
-		Expiry: time.Duration(o.Expiry) * time.Second, Enabled: true}
+		Expiry: time.Duration(o.Expiry) * time.Second, Enabled: true, ParkCode: o.ParkCode}
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
@@ -161,6 +167,14 @@ type Core interface {
 	CallStats(id phone.CallID) (phone.CallStats, error)
 	Record(id phone.CallID, on bool) error
 	SwitchAudioDevice(capture bool, id string) error
+	Transfer(id phone.CallID, target string) error
+	Consult(id phone.CallID, target string) (phone.CallID, error)
+	CompleteTransfer(id phone.CallID) error
+	CancelTransfer(id phone.CallID) error
+	Flip(id phone.CallID, device string) error
+	Park(id phone.CallID) error
+	Merge() error
+	Split(id phone.CallID) error
 }
 
 // Writer prints events as JSON lines; safe for concurrent use.
@@ -234,6 +248,34 @@ func EventFields(ev phone.Event) map[string]any {
 	}
 	if s := ev.Stats; s != nil {
 		statsFields(f, *s)
+	}
+	if x := ev.Transfer; x != nil {
+		// transfer/flip/park: the call's own state is in "call_state".
+		if st, ok := f["state"]; ok {
+			f["call_state"] = st
+		}
+		f["state"] = x.State
+		f["kind"] = x.Kind
+		f["target"] = x.Target
+		if x.Reason != "" {
+			f["reason"] = x.Reason
+		}
+		if x.Code != 0 {
+			f["code"] = x.Code
+		}
+		if x.Consult != "" {
+			f["consult"] = string(x.Consult)
+		}
+		if x.Extension != "" {
+			f["extension"] = x.Extension
+		}
+	}
+	if ev.Kind == phone.EvConference {
+		calls := make([]string, 0, len(ev.Conference))
+		for _, id := range ev.Conference {
+			calls = append(calls, string(id))
+		}
+		f["calls"] = calls
 	}
 	return f
 }
@@ -368,6 +410,31 @@ func command(core Core, accountID, line string, out *Writer) (quit bool, err err
 			dev = ""
 		}
 		return false, core.SwitchAudioDevice(verb == "input", dev)
+	case "transfer", "consult", "flip":
+		if len(args) < 1 {
+			return false, fmt.Errorf("usage: %s URI|NUMBER [call]", verb)
+		}
+		switch verb {
+		case "transfer":
+			return false, core.Transfer(id(1), args[0])
+		case "flip":
+			return false, core.Flip(id(1), args[0])
+		}
+		kid, err := core.Consult(id(1), args[0])
+		if err == nil {
+			out.Emit("consulting", map[string]any{"call": string(kid), "target": args[0]})
+		}
+		return false, err
+	case "complete":
+		return false, core.CompleteTransfer(id(0))
+	case "cancel":
+		return false, core.CancelTransfer(id(0))
+	case "park":
+		return false, core.Park(id(0))
+	case "merge":
+		return false, core.Merge()
+	case "split":
+		return false, core.Split(id(0))
 	case "stats":
 		st, err := core.CallStats(id(0))
 		if err != nil {
@@ -378,7 +445,7 @@ func command(core Core, accountID, line string, out *Writer) (quit bool, err err
 		out.Emit("stats", f)
 		return false, nil
 	}
-	return false, fmt.Errorf("unknown command %q (try: dial, answer, decline, hangup, hold, unhold, mute, unmute, dtmf, record, output, quit)", verb)
+	return false, fmt.Errorf("unknown command %q (try: dial, answer, decline, busy, hangup, hold, unhold, mute, unmute, dtmf, info, record, transfer, consult, complete, cancel, flip, park, merge, split, input, output, stats, quit)", verb)
 }
 
 // Password returns the account password from $SWITCHBOARD_PASSWORD, else

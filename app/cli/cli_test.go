@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,12 +28,17 @@ func (p pair) Sink() audio.Sink     { return audio.Discard{F: audio.Mono8k} }
 func startCore(t *testing.T, autoAnswer bool) (*phone.Phone, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	sig, err := sip.New(ctx, sip.Config{Listen: "127.0.0.1:0", DirectIP: true})
+	scfg := sip.Config{Listen: "127.0.0.1:0", DirectIP: true}
+	if os.Getenv("SWITCHBOARD_TRACE") != "" {
+		scfg.Trace = true
+		scfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	sig, err := sip.New(ctx, scfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := phone.New(phone.Config{Signaler: sig, AutoAnswer: autoAnswer,
-		Audio: pair{tone.NewSine(audio.Mono8k, 440, 0.5)}})
+		Audio: pair{tone.NewSine(audio.Mono8k, 440, 0.5)}, Logger: scfg.Logger})
 	done := make(chan struct{})
 	go func() { _ = p.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })

@@ -37,8 +37,8 @@ func (d *driver) send(s string) {
 	}
 }
 
-// next returns the next event of kind, skipping others.
-func (d *driver) next(kind string) map[string]any {
+// next returns the next event of kind (or of any of kinds), skipping others.
+func (d *driver) next(kind string, more ...string) map[string]any {
 	d.t.Helper()
 	for d.lines.Scan() {
 		var m map[string]any
@@ -48,6 +48,12 @@ func (d *driver) next(kind string) map[string]any {
 		if m["event"] == kind {
 			return m
 		}
+		for _, k := range more {
+			if m["event"] == k {
+				return m
+			}
+		}
+		d.t.Logf("(skipped) %s", d.lines.Text())
 	}
 	d.t.Fatalf("stdout ended before %q", kind)
 	return nil

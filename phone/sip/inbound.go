@@ -107,8 +107,11 @@ func (s *Signaler) routes(srv *sipgo.Server) {
 		srv.OnRequest(m, func(req *sip.Request, tx sip.ServerTransaction) {
 			if c := s.lookup(req); c != nil && m == sip.NOTIFY {
 				if ev := req.GetHeader("Event"); ev != nil && strings.HasPrefix(strings.ToLower(strings.TrimSpace(ev.Value())), "refer") {
-					respond(tx, req, 200, "OK", nil)
+					// Report before answering: the transferor hangs up as
+					// soon as it sees our 200, and that BYE must not
+					// overtake the news that the transfer worked.
 					s.onReferNotify(c, req)
+					respond(tx, req, 200, "OK", nil)
 					return
 				}
 			}

@@ -33,9 +33,7 @@ func (c *session) Dialog() (phone.DialogRef, string) {
 		if res := c.client.InviteResponse; res != nil && res.To() != nil {
 			ref.RemoteTag, _ = res.To().Params.Get("tag")
 		}
-		if t := c.client.InviteRequest.To(); t != nil {
-			remote = t.Address
-		}
+		remote = c.client.InviteRequest.Recipient // what we dialled, port included
 	case c.server != nil:
 		if res := c.server.InviteResponse; res != nil && res.To() != nil {
 			ref.LocalTag, _ = res.To().Params.Get("tag")
@@ -43,6 +41,10 @@ func (c *session) Dialog() (phone.DialogRef, string) {
 		if f := c.server.InviteRequest.From(); f != nil {
 			ref.RemoteTag, _ = f.Params.Get("tag")
 			remote = f.Address
+		}
+		if ct := c.server.InviteRequest.Contact(); c.acct == nil && ct != nil {
+			// Direct IP: the caller's AOR may not route; its Contact does.
+			remote = ct.Address
 		}
 	}
 	u := sip.Uri{Scheme: remote.Scheme, User: remote.User, Host: remote.Host, Port: remote.Port}

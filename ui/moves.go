@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -191,6 +192,10 @@ func (u *UI) transferSuggestions(d *transferDialog) {
 // transferTarget checks the dialog's target; it shows the problem and
 // returns false when there is one.
 func (d *transferDialog) transferTarget() (string, bool) {
+	if strings.TrimSpace(d.target.Text) == "" {
+		d.fail("Type a number or a SIP address first, or search a contact by name.")
+		return "", false
+	}
 	t, err := NormalizeTarget(d.target.Text)
 	if err != nil {
 		d.fail(ErrorText(err))

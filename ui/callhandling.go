@@ -7,17 +7,24 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"switchboard/phone"
 )
 
-// callHandlingForm is the account form's "Call handling" section: park
-// code, my devices (for call flip) and auto-answer all. It is kept apart
-// from the rest of the account form, which only shows box and calls apply.
+// callHandlingForm is the account form's "Call handling" line: a summary
+// and a button opening a dialog with the park code, my devices (for call
+// flip) and auto-answer all. It is kept apart from the rest of the account
+// form, which only shows box and calls apply when saving.
 type callHandlingForm struct {
 	box        fyne.CanvasObject
+	summary    *widget.Label
+	open       *widget.Button
+	dlg        *dialog.CustomDialog
+	win        fyne.Window
+	content    fyne.CanvasObject
 	parkCode   *widget.Entry
 	autoAnswer *widget.Check
 	devices    []*deviceRow
@@ -33,9 +40,9 @@ type deviceRow struct {
 }
 
 // newCallHandlingForm builds the section with orig's values (nil: a new
-// account).
-func newCallHandlingForm(orig *phone.Account) *callHandlingForm {
-	f := &callHandlingForm{deviceList: container.NewVBox()}
+// account); its dialog opens over win.
+func newCallHandlingForm(orig *phone.Account, win fyne.Window) *callHandlingForm {
+	f := &callHandlingForm{deviceList: container.NewVBox(), win: win}
 	f.parkCode = widget.NewEntry()
 	f.parkCode.SetPlaceHolder("e.g. *68 or 700 (optional)")
 	f.autoAnswer = widget.NewCheck("Auto-answer all calls (after a beep)", nil)
@@ -51,9 +58,52 @@ func newCallHandlingForm(orig *phone.Account) *callHandlingForm {
 	devHelp.Wrapping = fyne.TextWrapWord
 	devHelp.Importance = widget.LowImportance
 	form := widget.NewForm(widget.NewFormItem("Park code", f.parkCode))
-	f.box = widget.NewAccordion(widget.NewAccordionItem("Call handling: park, my devices, auto-answer",
-		container.NewVBox(form, devHelp, f.deviceList, f.addDevice, f.autoAnswer)))
+	scroll := container.NewVScroll(container.NewVBox(form, devHelp, f.deviceList, f.addDevice, f.autoAnswer))
+	scroll.SetMinSize(fyne.NewSize(380, 280))
+	f.content = scroll
+	f.summary = widget.NewLabel("")
+	f.summary.Truncation = fyne.TextTruncateEllipsis
+	f.open = widget.NewButtonWithIcon("Call handling…", theme.SettingsIcon(), f.show)
+	f.box = container.NewBorder(nil, nil, nil, f.open, f.summary)
+	f.summarize()
 	return f
+}
+
+// show opens the call handling dialog; Done keeps the edits for the
+// account form's Save.
+func (f *callHandlingForm) show() {
+	done := widget.NewButton("Done", func() {
+		f.summarize()
+		f.dlg.Hide()
+	})
+	done.Importance = widget.HighImportance
+	f.dlg = dialog.NewCustomWithoutButtons("Call handling", f.content, f.win)
+	f.dlg.SetButtons([]fyne.CanvasObject{done})
+	f.dlg.Resize(fyne.NewSize(420, 0))
+	f.dlg.Show()
+}
+
+// summarize shows the section's values on the account form's line.
+func (f *callHandlingForm) summarize() {
+	park := "no park code"
+	if p := strings.TrimSpace(f.parkCode.Text); p != "" {
+		park = "park " + p
+	}
+	n := 0
+	for _, r := range f.devices {
+		if strings.TrimSpace(r.name.Text) != "" || strings.TrimSpace(r.target.Text) != "" {
+			n++
+		}
+	}
+	devs := fmt.Sprintf("%d devices", n)
+	if n == 1 {
+		devs = "1 device"
+	}
+	text := park + " · " + devs
+	if f.autoAnswer.Checked {
+		text += " · auto-answer"
+	}
+	f.summary.SetText(text)
 }
 
 // add appends an editable device row.
@@ -67,12 +117,20 @@ func (f *callHandlingForm) add(d phone.Device) *deviceRow {
 	r.row = container.NewBorder(nil, nil, nil, r.remove, container.NewGridWithColumns(2, r.name, r.target))
 	f.devices = append(f.devices, r)
 	f.deviceList.Add(r.row)
+	f.relayout()
 	return r
 }
 
 func (f *callHandlingForm) removeRow(r *deviceRow) {
 	f.devices = slices.DeleteFunc(f.devices, func(x *deviceRow) bool { return x == r })
 	f.deviceList.Remove(r.row)
+	f.relayout()
+}
+
+func (f *callHandlingForm) relayout() {
+	if f.dlg != nil {
+		f.dlg.Resize(fyne.NewSize(420, 0))
+	}
 }
 
 // apply checks the section and writes it into a, or returns a

@@ -102,6 +102,14 @@ func PresentMoves(vm ViewModel, s phone.Snapshot, accounts []phone.Account, m Ca
 			cv.ConsultWith = ti.Consult
 			cv.Attended = ti.Kind == phone.XferAttended
 			cv.CanComplete = cv.Attended && ok && (k.State == phone.StateActive || k.State == phone.StateHeld)
+			if ok && cv.Attended && ti.State == phone.XferConsulting {
+				name, _ := PeerText(k.PeerName, k.Peer)
+				if cv.CanComplete {
+					cv.Move = "Consulting " + name + "; the caller is on hold."
+				} else {
+					cv.Move = "Calling " + name + " to consult; the caller is on hold."
+				}
+			}
 		case isConsult:
 			orig := consultOf[cv.ID]
 			oti := m.Progress[orig]
@@ -126,7 +134,8 @@ func PresentMoves(vm ViewModel, s phone.Snapshot, accounts []phone.Account, m Ca
 		}
 	}
 	outside := answered - len(inConf)
-	vm.CanMerge = answered >= 2 && (len(vm.Conference) == 0 || outside > 0)
+	consulting := len(consultOf) > 0
+	vm.CanMerge = answered >= 2 && !consulting && (len(vm.Conference) == 0 || outside > 0)
 	for i := range vm.Calls {
 		cv := &vm.Calls[i]
 		c := info[cv.ID]

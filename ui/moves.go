@@ -187,6 +187,15 @@ func (u *UI) transferSuggestions(d *transferDialog) {
 	}
 	d.sugg.Objects = objs
 	d.sugg.Refresh()
+	d.relayout()
+}
+
+// relayout fits the dialog to its content after suggestions or an error
+// appeared.
+func (d *transferDialog) relayout() {
+	if d.dlg != nil {
+		d.dlg.Resize(fyne.NewSize(420, 0))
+	}
 }
 
 // transferTarget checks the dialog's target; it shows the problem and
@@ -207,6 +216,7 @@ func (d *transferDialog) transferTarget() (string, bool) {
 func (d *transferDialog) fail(msg string) {
 	d.errLabel.SetText(msg)
 	d.errLabel.Show()
+	d.relayout()
 }
 
 // transferNow is "Transfer now": a blind transfer.

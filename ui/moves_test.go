@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -353,6 +354,10 @@ func TestCallHandlingSettings(t *testing.T) {
 	f := h.u.showAccountForm(nil)
 	f.aor.SetText("sip:agent@pbx.example.com")
 	ch := f.calls
+	if ch.summary.Text != "no park code · 0 devices" {
+		t.Fatalf("summary %q", ch.summary.Text)
+	}
+	test.Tap(ch.open)
 	ch.parkCode.SetText(" *68 ")
 	test.Tap(ch.addDevice)
 	test.Tap(ch.addDevice)
@@ -371,6 +376,14 @@ func TestCallHandlingSettings(t *testing.T) {
 	ch.devices[1].name.SetText("Desk phone")
 	test.Tap(ch.addDevice) // an empty row is dropped
 	test.Tap(ch.autoAnswer)
+	done := buttons(h.win.Canvas().Overlays().Top(), "Done")
+	if len(done) != 1 {
+		t.Fatal("no Done on the call handling dialog")
+	}
+	test.Tap(done[0])
+	if ch.summary.Text != "park *68 · 2 devices · auto-answer" {
+		t.Fatalf("summary %q", ch.summary.Text)
+	}
 	test.Tap(f.save)
 	h.wait(t)
 	a, ok := h.st.Account("sip:agent@pbx.example.com")
@@ -398,4 +411,19 @@ func TestCallHandlingSettings(t *testing.T) {
 	if a.ParkCode != "" || a.AutoAnswer || !slices.Equal(a.MyDevices, want[1:]) {
 		t.Fatalf("after edit %+v", a)
 	}
+}
+
+// TestGoldenConsulting renders an attended transfer under way: the held
+// caller and the answered consultation, each with Complete transfer and
+// Cancel.
+func TestGoldenConsulting(t *testing.T) {
+	orig := activeCall()
+	orig.State, orig.PeerName = phone.StateHeld, "Bob Customer"
+	k := phone.CallInfo{ID: "k1", AccountID: "alice", Direction: phone.Outbound, Peer: "sip:1002@example.com",
+		PeerName: "Dana Desk", State: phone.StateActive, Codec: "PCMU", StartedAt: t0.Add(-20 * time.Second), AnsweredAt: t0.Add(-12 * time.Second)}
+	h := newHarness(t, phone.Snapshot{Accounts: []phone.RegStatus{registered("alice")},
+		Calls: []phone.CallInfo{orig, k}, Active: "k1"}, agent())
+	h.u.moves.Progress["c1"] = phone.TransferInfo{Kind: phone.XferAttended, State: phone.XferConsulting, Target: "1002", Consult: "k1"}
+	h.u.render(h.fake.Snapshot())
+	golden(t, h, "consulting")
 }

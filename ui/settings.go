@@ -153,7 +153,7 @@ func (u *UI) showAccountForm(orig *phone.Account) *accountForm {
 	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { u.saveAccountForm(f) })
 	f.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { f.dlg.Hide() })
-	f.calls = newCallHandlingForm(orig)
+	f.calls = newCallHandlingForm(orig, u.win)
 	f.dlg = dialog.NewCustomWithoutButtons(title, container.NewVBox(form, f.calls.box, f.errLabel), u.win)
 	f.dlg.SetButtons([]fyne.CanvasObject{cancel, f.save})
 	f.dlg.Resize(fyne.NewSize(460, 0))

@@ -1,6 +1,7 @@
 // Package ui is Switchboard's Fyne user interface: the main window (account
-// status, dial field and dialpad, one card per call, the incoming-call
-// overlay, echo test), the account settings dialog, the Settings dialog
+// status, dial field and dialpad, one card per call with transfer, flip,
+// park and conference, the incoming-call overlay, echo test), the account
+// settings dialog (with park code, my devices and auto-answer), the Settings dialog
 // (audio devices, speaker test and level meter, codec order, network), the
 // SIP trace viewer, and the system tray menu with Do not disturb.
 //

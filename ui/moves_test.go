@@ -239,8 +239,7 @@ func TestTransferBetweenCalls(t *testing.T) {
 	}
 }
 
-// TestFlipChooser flips to the account's device; without devices Flip is
-// disabled with a hint.
+// TestFlipChooser flips to the account's device and shows progress.
 func TestFlipChooser(t *testing.T) {
 	h, snap := moveHarness(t, agent())
 	c := h.u.cards["c1"]
@@ -263,7 +262,10 @@ func TestFlipChooser(t *testing.T) {
 	h.publishMove(t, snap, phone.EvFlip, snap.Calls[0], ti, func() bool {
 		return c.move.Text == "Could not flip to Mobile: nobody answered. The call is still here."
 	})
+}
 
+// TestFlipWithoutDevices: Flip is disabled, with a hint to add devices.
+func TestFlipWithoutDevices(t *testing.T) {
 	a := agent()
 	a.MyDevices = nil
 	h2, _ := moveHarness(t, a)
@@ -273,8 +275,7 @@ func TestFlipChooser(t *testing.T) {
 	}
 }
 
-// TestPark parks with a park code and shows the extension; without one
-// Park is disabled with a hint.
+// TestPark parks with the park code and shows the extension.
 func TestPark(t *testing.T) {
 	h, snap := moveHarness(t, agent())
 	c := h.u.cards["c1"]
@@ -292,7 +293,10 @@ func TestPark(t *testing.T) {
 	if h.u.notice.Text != "1001: Parked at 801 (dial *801 to pick it up)." {
 		t.Fatalf("notice %q", h.u.notice.Text)
 	}
+}
 
+// TestParkWithoutCode: Park is disabled, with a hint to set the code.
+func TestParkWithoutCode(t *testing.T) {
 	a := agent()
 	a.ParkCode = ""
 	h2, _ := moveHarness(t, a)

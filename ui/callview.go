@@ -28,10 +28,17 @@ type callCard struct {
 	extra                *fyne.Container
 
 	answer, decline, hangup, hold, mute, keypadBtn *widget.Button
-	// record toggles recording; transfer, flip and park stay disabled until
-	// their logic exists.
+	// record toggles recording; transfer opens the transfer dialog, flip
+	// the device chooser, park parks the call.
 	record, transfer, flip, park *widget.Button
 	keypad                       *fyne.Container
+	// move is the transfer/flip/park progress line, hint why Park or Flip
+	// is unavailable; complete and cancelMove finish or abandon an attended
+	// transfer (on both calls), leaveConf takes the call out of the
+	// conference; moveBtns is their row.
+	move, hint                      *widget.Label
+	complete, cancelMove, leaveConf *widget.Button
+	moveBtns                        *fyne.Container
 }
 
 func newCallCard(u *UI, id phone.CallID) *callCard {
@@ -55,12 +62,26 @@ func newCallCard(u *UI, id phone.CallID) *callCard {
 	c.record = widget.NewButtonWithIcon("Record", theme.MediaRecordIcon(), func() { u.toggleRecord(id, c.view.Recording) })
 	// Not success-coloured: the E2E test finds Answer as the widest block
 	// of the success colour.
-	c.transfer = widget.NewButtonWithIcon("Transfer", theme.MailForwardIcon(), nil)
-	c.flip = widget.NewButtonWithIcon("Flip", theme.ViewRefreshIcon(), nil)
-	c.park = widget.NewButtonWithIcon("Park", theme.DownloadIcon(), nil)
+	c.transfer = widget.NewButtonWithIcon("Transfer", theme.MailForwardIcon(), func() { u.showTransfer(id) })
+	c.flip = widget.NewButtonWithIcon("Flip", theme.ViewRefreshIcon(), func() { u.showFlip(id) })
+	c.park = widget.NewButtonWithIcon("Park", theme.DownloadIcon(), func() { u.park(id) })
 	for _, b := range []*widget.Button{c.transfer, c.flip, c.park} {
 		b.Disable()
 	}
+	c.move = widget.NewLabel("")
+	c.move.Wrapping = fyne.TextWrapWord
+	c.move.Hide()
+	c.hint = widget.NewLabel("")
+	c.hint.Wrapping = fyne.TextWrapWord
+	c.hint.Importance = widget.LowImportance
+	c.hint.SizeName = theme.SizeNameCaptionText
+	c.hint.Hide()
+	c.complete = widget.NewButtonWithIcon("Complete transfer", theme.ConfirmIcon(), func() { u.completeTransfer(id) })
+	c.complete.Importance = widget.HighImportance
+	c.cancelMove = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { u.cancelTransfer(id) })
+	c.leaveConf = widget.NewButtonWithIcon("Leave conference", theme.ContentRemoveIcon(), func() { u.split(id) })
+	c.moveBtns = container.NewHBox(c.complete, c.cancelMove, c.leaveConf)
+	c.moveBtns.Hide()
 	c.rec = widget.NewLabelWithStyle("● REC", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	c.rec.Importance = widget.DangerImportance
 	c.rec.Hide()
@@ -79,7 +100,7 @@ func newCallCard(u *UI, id phone.CallID) *callCard {
 	// and Record/Transfer/Flip/Park.
 	buttons := container.NewGridWithColumns(4, c.answer, c.decline, c.hangup, c.hold, c.mute, c.keypadBtn,
 		c.record, c.transfer, c.flip, c.park)
-	c.card = widget.NewCard("", "", container.NewVBox(status, c.extra, buttons, c.sentL, c.keypad))
+	c.card = widget.NewCard("", "", container.NewVBox(status, c.extra, c.move, c.moveBtns, buttons, c.hint, c.sentL, c.keypad))
 	return c
 }
 
@@ -91,7 +112,11 @@ func (c *callCard) update(v CallView) {
 	}
 	c.card.SetTitle(title)
 	c.card.SetSubTitle(v.Subtitle)
-	c.state.SetText(v.State)
+	state := v.State
+	if v.InConference {
+		state += " · in conference"
+	}
+	c.state.SetText(state)
 	c.timer.SetText(v.Timer)
 	c.codec.SetText(v.Codec)
 	c.hold.SetText(v.HoldLabel)
@@ -131,6 +156,20 @@ func (c *callCard) update(v CallView) {
 		showIf(b, !v.Incoming)
 	}
 	setEnabled(c.record, v.CanRecord)
+	setEnabled(c.transfer, v.CanTransfer)
+	setEnabled(c.park, v.CanPark)
+	setEnabled(c.flip, v.CanFlip)
+	c.move.SetText(v.Move)
+	c.move.Importance = toneImportance(v.MoveTone)
+	c.move.Refresh()
+	showIf(c.move, v.Move != "")
+	c.hint.SetText(v.MoveHint)
+	showIf(c.hint, v.MoveHint != "" && v.ConsultWith == "")
+	showIf(c.complete, v.Attended)
+	setEnabled(c.complete, v.CanComplete)
+	showIf(c.cancelMove, v.CanCancelMove)
+	showIf(c.leaveConf, v.InConference)
+	showIf(c.moveBtns, c.complete.Visible() || c.cancelMove.Visible() || c.leaveConf.Visible())
 	setEnabled(c.answer, v.CanAnswer)
 	setEnabled(c.decline, v.CanDecline)
 	setEnabled(c.hangup, v.CanHangup)
@@ -162,6 +201,19 @@ func (c *callCard) sent(d string) {
 	}
 	c.sentL.SetText("Sent: " + strings.TrimSpace(c.digits))
 	c.sentL.Show()
+}
+
+// toneImportance is how a label shows a Tone.
+func toneImportance(t Tone) widget.Importance {
+	switch t {
+	case ToneOK:
+		return widget.SuccessImportance
+	case TonePending:
+		return widget.WarningImportance
+	case ToneError:
+		return widget.DangerImportance
+	}
+	return widget.MediumImportance
 }
 
 func showIf(o fyne.CanvasObject, on bool) {

@@ -38,6 +38,27 @@ type Controller interface {
 	SetAccount(acct phone.Account, password string) error
 	// RemoveAccount unregisters and forgets an account.
 	RemoveAccount(id string) error
+	// Transfer blind-transfers an answered call to target (REFER); progress
+	// arrives as phone.EvTransfer events.
+	Transfer(id phone.CallID, target string) error
+	// Consult holds the call and dials target for an attended transfer; it
+	// returns the consultation call.
+	Consult(id phone.CallID, target string) (phone.CallID, error)
+	// CompleteTransfer connects the held caller and the consulted target (id
+	// is either call).
+	CompleteTransfer(id phone.CallID) error
+	// CancelTransfer hangs up the consultation and resumes the caller.
+	CancelTransfer(id phone.CallID) error
+	// TransferBetween connects the far ends of two of our calls.
+	TransferBetween(a, b phone.CallID) error
+	// Flip moves a call to one of the user's own devices (its target).
+	Flip(id phone.CallID, device string) error
+	// Park transfers a call to the account's park code.
+	Park(id phone.CallID) error
+	// Merge joins all answered calls into a local conference.
+	Merge() error
+	// Split takes id out of the conference, or ends it for id "".
+	Split(id phone.CallID) error
 	// EchoTest plays the microphone back through the speaker (locally or via
 	// an echo service) until ctx ends; it returns nil when cancelled.
 	EchoTest(ctx context.Context) error
@@ -57,4 +78,13 @@ var _ interface {
 	Record(id phone.CallID, on bool) error
 	SetAccount(acct phone.Account, password string) error
 	RemoveAccount(id string) error
+	Transfer(id phone.CallID, target string) error
+	Consult(id phone.CallID, target string) (phone.CallID, error)
+	CompleteTransfer(id phone.CallID) error
+	CancelTransfer(id phone.CallID) error
+	TransferBetween(a, b phone.CallID) error
+	Flip(id phone.CallID, device string) error
+	Park(id phone.CallID) error
+	Merge() error
+	Split(id phone.CallID) error
 } = (*phone.Phone)(nil) // *phone.Phone must keep satisfying Controller minus EchoTest

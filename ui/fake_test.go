@@ -91,6 +91,33 @@ func (f *fakeController) SetAccount(a phone.Account, password string) error {
 	return f.record("SetAccount(%s,%s)", a.ID, password)
 }
 func (f *fakeController) RemoveAccount(id string) error { return f.record("RemoveAccount(%s)", id) }
+func (f *fakeController) Transfer(id phone.CallID, target string) error {
+	return f.record("Transfer(%s,%s)", id, target)
+}
+func (f *fakeController) Consult(id phone.CallID, target string) (phone.CallID, error) {
+	f.mu.Lock()
+	f.seq++
+	kid := phone.CallID(fmt.Sprintf("k%d", f.seq))
+	f.mu.Unlock()
+	return kid, f.record("Consult(%s,%s)", id, target)
+}
+func (f *fakeController) CompleteTransfer(id phone.CallID) error {
+	return f.record("CompleteTransfer(%s)", id)
+}
+func (f *fakeController) CancelTransfer(id phone.CallID) error {
+	return f.record("CancelTransfer(%s)", id)
+}
+func (f *fakeController) TransferBetween(a, b phone.CallID) error {
+	return f.record("TransferBetween(%s,%s)", a, b)
+}
+func (f *fakeController) Flip(id phone.CallID, device string) error {
+	return f.record("Flip(%s,%s)", id, device)
+}
+func (f *fakeController) Park(id phone.CallID) error { return f.record("Park(%s)", id) }
+func (f *fakeController) Merge() error               { return f.record("Merge()") }
+func (f *fakeController) Split(id phone.CallID) error {
+	return f.record("Split(%s)", id)
+}
 func (f *fakeController) EchoTest(ctx context.Context) error {
 	_ = f.record("EchoTest")
 	f.echo <- ctx

@@ -43,6 +43,12 @@ type ViewModel struct {
 	Incoming *CallView
 	// ActiveID is the call that has the microphone, if any.
 	ActiveID phone.CallID
+	// Conference lists the calls in the local conference and
+	// ConferenceNames their titles; CanMerge is set when two or more
+	// answered calls could be (further) merged (PresentMoves).
+	Conference      []phone.CallID
+	ConferenceNames []string
+	CanMerge        bool
 }
 
 // AccountView is one account's status line.
@@ -85,6 +91,30 @@ type CallView struct {
 	Encrypted bool
 
 	CanAnswer, CanDecline, CanHangup, CanHold, CanMute, CanDTMF, CanRecord bool
+
+	// Moving the call (PresentMoves). CanTransfer, CanPark and CanFlip
+	// enable the card's buttons; MoveHint says which account settings Park
+	// and Flip lack; Devices are the account's own devices to flip to.
+	CanTransfer, CanPark, CanFlip bool
+	MoveHint                      string
+	Devices                       []phone.Device
+	// Move is the latest transfer, flip or park progress ("Transferring to
+	// 1002: ringing…", "Transfer to 1002 failed: the line is busy…").
+	Move     string
+	MoveTone Tone
+	// ConsultWith is the other call of an attended transfer or flip under
+	// way (set on both calls); CanComplete and CanCancelMove enable
+	// "Complete transfer" and "Cancel".
+	ConsultWith                phone.CallID
+	CanComplete, CanCancelMove bool
+	// Attended is set on both calls of an attended transfer under way
+	// (Complete transfer is shown; a flip completes by itself).
+	Attended bool
+	// InConference is set while the call is in the local conference.
+	InConference bool
+	// TransferTo are the other answered calls this one can be connected to
+	// ("transfer between my two calls"); DialOption.ID is the CallID.
+	TransferTo []DialOption
 }
 
 // Call quality labels (QualityText).
@@ -391,6 +421,8 @@ func EndedText(c phone.CallInfo) string {
 		why = "connection problem"
 	case phone.CauseMissed:
 		return "Missed call from " + who
+	case phone.CauseTransferred:
+		why = "transferred"
 	default:
 		why = string(c.Cause)
 	}
@@ -398,7 +430,7 @@ func EndedText(c phone.CallInfo) string {
 	if why != "" {
 		text += ": " + why
 	}
-	if c.Reason != "" && c.Cause != phone.CauseNormal && c.Cause != phone.CauseDeclined && c.Cause != phone.CauseCancelled {
+	if c.Reason != "" && c.Cause != phone.CauseNormal && c.Cause != phone.CauseDeclined && c.Cause != phone.CauseCancelled && !strings.EqualFold(c.Reason, why) {
 		text += " (" + c.Reason + ")"
 	}
 	if !c.AnsweredAt.IsZero() && !c.EndedAt.IsZero() {
@@ -448,6 +480,10 @@ func ErrorText(err error) string {
 		return "Not possible in this call state."
 	case errors.Is(err, phone.ErrStopped):
 		return "The phone has stopped."
+	case errors.Is(err, phone.ErrNotSupported):
+		return "This call cannot be transferred: its connection does not support it."
+	case errors.Is(err, phone.ErrNoParkCode):
+		return "Set a park code for this account first (Accounts → Edit)."
 	case errors.Is(err, phone.ErrAmbiguousCall):
 		return "There are several calls; use the buttons on the call's card."
 	}

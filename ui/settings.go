@@ -87,6 +87,7 @@ type accountForm struct {
 	errLabel                                                *widget.Label
 	save                                                    *widget.Button
 	orig                                                    *phone.Account
+	calls                                                   *callHandlingForm // callhandling.go
 }
 
 // showAccountForm opens the form for a new account (nil) or a copy of orig.
@@ -152,7 +153,8 @@ func (u *UI) showAccountForm(orig *phone.Account) *accountForm {
 	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { u.saveAccountForm(f) })
 	f.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { f.dlg.Hide() })
-	f.dlg = dialog.NewCustomWithoutButtons(title, container.NewVBox(form, f.errLabel), u.win)
+	f.calls = newCallHandlingForm(orig, u.win)
+	f.dlg = dialog.NewCustomWithoutButtons(title, container.NewVBox(form, f.calls.box, f.errLabel), u.win)
 	f.dlg.SetButtons([]fyne.CanvasObject{cancel, f.save})
 	f.dlg.Resize(fyne.NewSize(460, 0))
 	f.dlg.Show()
@@ -222,6 +224,9 @@ func (f *accountForm) account() (phone.Account, error) {
 	}
 	if f.orig == nil {
 		a.ID = a.AOR
+	}
+	if err := f.calls.apply(&a); err != nil {
+		return a, err
 	}
 	return a, a.Validate()
 }

@@ -1,6 +1,7 @@
 // Package ui is Switchboard's Fyne user interface: the main window (account
-// status, dial field and dialpad, one card per call, the incoming-call
-// overlay, echo test), the account settings dialog, the Settings dialog
+// status, dial field and dialpad, one card per call with transfer, flip,
+// park and conference, the incoming-call overlay, echo test), the account
+// settings dialog (with park code, my devices and auto-answer), the Settings dialog
 // (audio devices, speaker test and level meter, codec order, network), the
 // SIP trace viewer, and the system tray menu with Do not disturb.
 //
@@ -123,6 +124,15 @@ type UI struct {
 	// stats are the latest media figures of each call (phone.EvStats), the
 	// presenter's input for the quality indicator.
 	stats map[phone.CallID]phone.CallStats
+
+	// Moving calls (moves.go): progress and conference from events, the
+	// conference bar, and the dialogs opened last (for tests).
+	moves                CallMoves
+	confBar              *fyne.Container
+	confLabel            *widget.Label
+	mergeBtn, endConfBtn *widget.Button
+	lastTransfer         *transferDialog
+	lastFlip             *flipChooser
 }
 
 // Option configures New.
@@ -172,6 +182,7 @@ func New(win fyne.Window, ctl Controller, st *app.Settings, secrets app.SecretSt
 		contacts: &app.Contacts{Version: app.ContactsVersion}, saveContacts: func(app.Contacts) {},
 		historyRows: map[fyne.CanvasObject]*historyRow{}, contactRows: map[fyne.CanvasObject]*contactRow{},
 		dndDeclined: map[phone.CallID]bool{}, stats: map[phone.CallID]phone.CallStats{},
+		moves: CallMoves{Progress: map[phone.CallID]phone.TransferInfo{}},
 	}
 	for _, o := range opts {
 		o(u)
@@ -288,6 +299,7 @@ func (u *UI) build() fyne.CanvasObject {
 	u.entry.OnChanged = func(string) { u.renderSuggestions() }
 
 	u.callsBox = container.NewVBox()
+	u.buildConferenceBar()
 	u.notice = widget.NewLabel("")
 	u.notice.Wrapping = fyne.TextWrapWord
 
@@ -325,9 +337,12 @@ func (u *UI) build() fyne.CanvasObject {
 // render shows a snapshot; it is idempotent.
 func (u *UI) render(s phone.Snapshot) {
 	u.pruneStats(s)
+	u.pruneMoves(s)
 	vm := PresentStats(s, u.st.Accounts, u.now(), u.stats)
+	vm = PresentMoves(vm, s, u.st.Accounts, u.moves)
 	u.vm = vm
 	u.renderAccounts(vm)
+	u.renderConference(vm)
 	u.renderCalls(vm)
 	u.renderFirstRun(vm)
 	if vm.Incoming != nil && u.st.DoNotDisturb {
@@ -483,7 +498,8 @@ func (u *UI) pruneStats(s phone.Snapshot) {
 
 func (u *UI) renderCalls(vm ViewModel) {
 	keep := map[phone.CallID]bool{}
-	objs := make([]fyne.CanvasObject, 0, len(vm.Calls))
+	objs := make([]fyne.CanvasObject, 0, len(vm.Calls)+1)
+	objs = append(objs, u.confBar)
 	for _, cv := range vm.Calls {
 		keep[cv.ID] = true
 		c, ok := u.cards[cv.ID]
@@ -668,6 +684,9 @@ func (u *UI) report(err error) {
 
 // onEvent shows what an event says beyond the snapshot.
 func (u *UI) onEvent(ev phone.Event) {
+	if u.onMoveEvent(ev) {
+		return
+	}
 	switch ev.Kind {
 	case phone.EvEnded:
 		if ev.Call != nil {

@@ -469,6 +469,34 @@ func (r *playoutRig) frame(i int, lost bool) []int16 {
 	return out
 }
 
+// TestG711ConcealmentPath: a lost PCMU frame is filled by spandsp's PLC
+// (the tone goes on at nearly full level), not faded or silenced.
+func TestG711ConcealmentPath(t *testing.T) {
+	r := newPlayoutRig(t, "PCMU")
+	var good, lost []int16
+	for i := range 40 {
+		out := r.frame(i, i == 20)
+		if i == 19 {
+			good = append([]int16(nil), out...)
+		}
+		r.s.mu.Lock()
+		n := r.s.conceal.losses()
+		r.s.mu.Unlock()
+		if n == 1 && lost == nil {
+			lost = append([]int16(nil), out...)
+		}
+	}
+	if lost == nil {
+		t.Fatal("no frame was concealed")
+	}
+	hz, share := audio.DominantFrequency(lost, 8000, 300, 2000, 10)
+	drop := audio.DBFS(audio.RMS(good)) - audio.DBFS(audio.RMS(lost))
+	if hz < 690 || hz > 710 || share < 0.8 || drop > 3 {
+		t.Errorf("concealed frame: %.0f Hz share %.2f, %.1f dB below the last good one", hz, share, drop)
+	}
+	t.Logf("concealed PCMU frame: %.0f Hz, %.1f dB below the last good one", hz, drop)
+}
+
 // TestOpusConcealmentPath: a lost Opus frame is concealed by the decoder
 // (FEC from the buffered next frame), not by the generic fade-out.
 func TestOpusConcealmentPath(t *testing.T) {
@@ -477,7 +505,7 @@ func TestOpusConcealmentPath(t *testing.T) {
 	for i := range 40 {
 		out := r.frame(i, i == 20)
 		r.s.mu.Lock()
-		generic := r.s.conceal.lost
+		generic := r.s.conceal.losses()
 		r.s.mu.Unlock()
 		if generic != 0 {
 			t.Fatalf("frame %d concealed by the generic concealer", i)

@@ -34,7 +34,7 @@ func EchoTest(ctx context.Context, src audio.Source, sink audio.Sink, codecName 
 	}
 	const target = 2
 	jb := NewJitterBuffer(codec.FrameTimestamp(enc), target, 16)
-	var pc concealer
+	pc := newLossConcealer(f.Rate)
 	frame := make([]int16, codec.FrameSamples(enc))
 	out := make([]int16, codec.FrameSamples(enc)*2)
 	payload := make([]byte, 1500)

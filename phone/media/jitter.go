@@ -1,5 +1,7 @@
 package media
 
+import "switchboard/audio/plc"
+
 // FrameStatus says what JitterBuffer.Pop produced.
 type FrameStatus int
 
@@ -337,15 +339,46 @@ func (j *JitterBuffer) dropBefore(ts uint32) {
 	}
 }
 
+// lossConcealer fills lost frames for codecs without concealment of their
+// own: good sees every decoded frame, conceal fills a missing one.
+type lossConcealer interface {
+	good(pcm []int16)
+	conceal(dst []int16)
+	losses() int // lost frames in a row so far
+}
+
+// newLossConcealer returns spandsp's PLC (audio/plc: it repeats the last
+// pitch period and fades over 50 ms) at 8 and 16 kHz, else the simple
+// fading repeat below.
+func newLossConcealer(rate int) lossConcealer {
+	if c, err := plc.New(rate); err == nil {
+		return &spandspPLC{c: c}
+	}
+	return &concealer{}
+}
+
+// spandspPLC adapts audio/plc to lossConcealer.
+type spandspPLC struct {
+	c    *plc.Concealer
+	lost int // frames in a row
+}
+
+func (p *spandspPLC) good(pcm []int16)    { p.c.Good(pcm); p.lost = 0 }
+func (p *spandspPLC) conceal(dst []int16) { p.c.Fill(dst); p.lost++ }
+func (p *spandspPLC) losses() int         { return p.lost }
+
 // concealer turns a stream of decoded frames and losses into continuous
 // audio: a lost frame repeats the previous one at falling gain, and after
-// three losses in a row it plays silence.
+// three losses in a row it plays silence. It is the fallback where no PLC
+// fits (rates other than 8 and 16 kHz; Opus conceals by itself).
 type concealer struct {
 	last []int16
 	lost int
 }
 
 var concealGains = [...]float64{0.7, 0.4, 0.15}
+
+func (c *concealer) losses() int { return c.lost }
 
 // good records a decoded frame.
 func (c *concealer) good(pcm []int16) {

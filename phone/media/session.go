@@ -222,7 +222,7 @@ type Session struct {
 	src           audio.Source
 	sink          audio.Sink
 	jb            *JitterBuffer
-	conceal       concealer
+	conceal       lossConcealer
 	rx            rxStats
 	dtmfDet       dtmfDetector
 	// sender report clock: RTP timestamp txTS was due at txTime.
@@ -251,6 +251,7 @@ func New(ctx context.Context, cfg Config) (*Session, error) {
 		names = DefaultCodecs
 	}
 	s := &Session{
+		conceal:  &concealer{},
 		log:      cfg.Logger,
 		ssrc:     rand.Uint32(),
 		epoch:    time.Now(),
@@ -696,7 +697,7 @@ func (s *Session) applyLocked(rm remoteMedia, accepted []payloadDesc, tes []payl
 		} else {
 			s.jb = NewAdaptiveJitterBuffer(codec.FrameTimestamp(s.enc), JitterMinFrames, JitterMaxFrames, 16)
 		}
-		s.conceal = concealer{}
+		s.conceal = newLossConcealer(s.enc.Format().Rate)
 		s.lastPT = -1
 		s.decoders = map[uint8]codec.Codec{}
 	}
@@ -1334,7 +1335,8 @@ func (s *Session) playoutFrame(pcm []int16) ([]int16, audio.Sink) {
 
 // concealLocked fills out for the lost frame at ts: with the decoder's own
 // concealment when it has one (Opus: in-band FEC from the next frame if it
-// is already buffered, else PLC), else by fading out the last frame.
+// is already buffered, else PLC), else with the session's loss concealer
+// (spandsp's pitch-repeating PLC for G.711 and G.722).
 func (s *Session) concealLocked(dec codec.Codec, out []int16, ts uint32) {
 	if c, ok := dec.(codec.Concealer); ok {
 		var next []byte

@@ -233,6 +233,18 @@ type deviceAudio struct {
 	// another device at once (the core's SwitchAudioDevice); nil: the
 	// choice applies at the next start.
 	switchTo func(capture bool, id string) error
+	// processing switches echo cancellation and noise suppression at once
+	// (nil: not available).
+	processing func(echo, noise bool)
+}
+
+// SetProcessing implements ui.AudioProcessing.
+func (d deviceAudio) SetProcessing(echo, noise bool) bool {
+	if d.processing == nil {
+		return false
+	}
+	d.processing(echo, noise)
+	return true
 }
 
 // SwitchDevice implements ui.AudioSwitcher.

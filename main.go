@@ -109,8 +109,13 @@ func openCLIAudio(ctx context.Context, o cli.Options, log *slog.Logger, onLost f
 		}
 		closers = append(closers, func() { st.Close() })
 		if a.src == nil && a.sink == nil {
-			// The stream itself, so "input"/"output" can switch its devices.
-			return st, closeAll, nil
+			// The stream itself (through echo cancellation and noise
+			// suppression unless --no-aec), so "input"/"output" can switch
+			// its devices.
+			if o.NullAudio || o.NoAEC {
+				return st, closeAll, nil
+			}
+			return newProcessedAudio(ctx, st, true, true, log), closeAll, nil
 		}
 		if a.src == nil {
 			a.src = st.Source()
@@ -222,7 +227,11 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 		log.Warn("no sound device; calls will be silent", "err", err)
 	} else {
 		go func() { <-ctx.Done(); dev.Close() }()
-		au = meteredAudio{Audio: dev, m: meter}
+		processed := newProcessedAudio(ctx, dev, !st.EchoCancelOff, !st.NoiseSuppressionOff, log)
+		if pa, ok := processed.(*processedAudio); ok {
+			devs.processing = pa.SetProcessing
+		}
+		au = meteredAudio{Audio: processed, m: meter}
 		devs.open, devs.openID = dev, st.OutputDevice
 	}
 	listen := st.ListenAddr

@@ -59,6 +59,10 @@ type Settings struct {
 	OutputDevice string `json:"output_device,omitempty"`
 	// RingerDevice plays the ringtone ("" = same as OutputDevice).
 	RingerDevice string `json:"ringer_device,omitempty"`
+	// EchoCancelOff and NoiseSuppressionOff switch off the acoustic echo
+	// cancellation and noise suppression that are on by default.
+	EchoCancelOff       bool `json:"echo_cancel_off,omitempty"`
+	NoiseSuppressionOff bool `json:"noise_suppression_off,omitempty"`
 	// Codecs is the codec preference order, e.g. ["PCMU", "PCMA"].
 	Codecs []string `json:"codecs,omitempty"`
 	// ListenAddr is the local SIP address for direct-IP calls ("" = backend default).

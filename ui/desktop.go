@@ -38,6 +38,13 @@ type AudioSwitcher interface {
 	SwitchDevice(capture bool, id string) error
 }
 
+// AudioProcessing is an AudioSystem whose acoustic echo cancellation and
+// noise suppression can be switched at once, calls included. SetProcessing
+// returns false when they are not available.
+type AudioProcessing interface {
+	SetProcessing(echo, noise bool) bool
+}
+
 // LevelSource reports the microphone level for the meter, from 0 (silence
 // or nothing captured lately) to 1 (full scale). The UI polls it a few
 // times a second while the echo test runs; it must be cheap and safe for

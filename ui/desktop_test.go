@@ -393,3 +393,43 @@ func TestAudioSettingsSwitchLive(t *testing.T) {
 	h.fake.publish(h.fake.Snapshot(), phone.Event{Kind: evAudioDevice, Message: "sound device stopped (unplugged?); now using the system default"})
 	lost(t)
 }
+
+// processingAudio records echo-cancellation/noise-suppression switches.
+type processingAudio struct {
+	fakeAudio
+	set []string
+}
+
+func (a *processingAudio) SetProcessing(echo, noise bool) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.set = append(a.set, fmt.Sprintf("echo=%v noise=%v", echo, noise))
+	return true
+}
+
+// TestAudioSettingsProcessing: echo cancellation and noise suppression are
+// on by default, switch at once and are saved.
+func TestAudioSettingsProcessing(t *testing.T) {
+	h := newHarness(t, phone.Snapshot{})
+	pa := &processingAudio{}
+	h.u.audio = pa
+	h.start(t)
+	p := openSettings(t, h)
+	if !p.echoCancel.Checked || !p.denoise.Checked {
+		t.Fatal("echo cancellation and noise suppression should start on")
+	}
+	test.Tap(p.denoise)
+	if s := lastSaved(t, h); !s.NoiseSuppressionOff || s.EchoCancelOff {
+		t.Fatalf("saved %+v", s)
+	}
+	test.Tap(p.echoCancel)
+	pa.mu.Lock()
+	got := slices.Clone(pa.set)
+	pa.mu.Unlock()
+	if !slices.Equal(got, []string{"echo=true noise=false", "echo=false noise=false"}) {
+		t.Fatalf("applied %q", got)
+	}
+	if s := lastSaved(t, h); !s.EchoCancelOff {
+		t.Fatalf("saved %+v", s)
+	}
+}

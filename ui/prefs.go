@@ -37,6 +37,7 @@ type prefsDialog struct {
 	echo                   *widget.Button
 	level                  *widget.ProgressBar
 	audioNote              *widget.Label
+	echoCancel, denoise    *widget.Check
 	devicesLoaded          chan struct{} // closed when the device lists are in (tests)
 	inputsList, outputList []AudioDevice
 
@@ -122,8 +123,27 @@ func (u *UI) buildAudioPrefs(p *prefsDialog) fyne.CanvasObject {
 		widget.NewFormItem("Speaker", p.output),
 		widget.NewFormItem("Ringer", p.ringer),
 	)
+	p.echoCancel = widget.NewCheck("Echo cancellation", func(on bool) { u.setProcessing(&u.st.EchoCancelOff, on) })
+	p.echoCancel.SetChecked(!u.st.EchoCancelOff)
+	p.denoise = widget.NewCheck("Noise suppression", func(on bool) { u.setProcessing(&u.st.NoiseSuppressionOff, on) })
+	p.denoise.SetChecked(!u.st.NoiseSuppressionOff)
 	return container.NewVBox(form, container.NewGridWithColumns(2, p.testSpeaker, p.testRing),
+		container.NewGridWithColumns(2, p.echoCancel, p.denoise),
 		widget.NewSeparator(), p.echo, levelRow, p.audioNote)
+}
+
+// setProcessing saves an echo-cancellation or noise-suppression switch
+// (*off is the stored "off" flag) and applies both at once when the sound
+// system can.
+func (u *UI) setProcessing(off *bool, on bool) {
+	if *off == !on {
+		return
+	}
+	*off = !on
+	u.save(u.st.Clone())
+	if ap, ok := u.audio.(AudioProcessing); ok {
+		ap.SetProcessing(!u.st.EchoCancelOff, !u.st.NoiseSuppressionOff)
+	}
 }
 
 // loadDevices lists the sound devices off the Fyne goroutine and fills the

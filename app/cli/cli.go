@@ -42,6 +42,7 @@ Flags:
   --record-dir DIR     where "record on" saves call recordings (default: ~/Music/Recordings
                        if ~/Music exists, else ~/Switchboard Recordings)
   --null-audio         no sound card: silence in, audio discarded
+  --no-aec             no echo cancellation or noise suppression on the sound card
   --auto-answer        answer every incoming call at once
   --stats SECONDS      emit a "stats" event per call this often (default 0: off)
   --trace              log SIP messages (Authorization redacted) to stderr
@@ -75,7 +76,7 @@ type Options struct {
 	AOR, AuthUser, Registrar, Proxy, Transport, CAFile string
 	Expiry                                             int
 	Listen, MicWAV, RecordWAV, RecordDir, ParkCode     string
-	NullAudio, AutoAnswer, Trace                       bool
+	NullAudio, AutoAnswer, Trace, NoAEC                bool
 	Codecs                                             []string // preference order; empty: the default
 	StatsEvery, KeepAlive                              int
 }
@@ -98,6 +99,7 @@ func Parse(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.RecordWAV, "record-wav", "", "")
 	fs.StringVar(&o.RecordDir, "record-dir", "", "")
 	fs.StringVar(&o.ParkCode, "park", "", "")
+	fs.BoolVar(&o.NoAEC, "no-aec", false, "")
 	fs.BoolVar(&o.NullAudio, "null-audio", false, "")
 	fs.BoolVar(&o.AutoAnswer, "auto-answer", false, "")
 	fs.BoolVar(&o.Trace, "trace", false, "")

@@ -3,6 +3,7 @@ package phone
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -67,6 +68,9 @@ type Account struct {
 	Enabled       bool          `json:"enabled"`
 	// Register false means the account only places calls (trunks with IP auth).
 	NoRegister bool `json:"no_register,omitempty"`
+	// ICEServers are STUN/TURN URLs for WebRTC (ws/wss) accounts, e.g.
+	// "stun:stun.example.com:3478".
+	ICEServers []string `json:"ice_servers,omitempty"`
 }
 
 // DefaultExpiry is the registration lifetime asked for when none is set.
@@ -127,6 +131,14 @@ func (a Account) Validate() error {
 	}
 	for _, f := range []struct{ name, v string }{{"registrar", a.Registrar}, {"outbound proxy", a.OutboundProxy}} {
 		if f.v == "" {
+			continue
+		}
+		if (a.Transport == WS || a.Transport == WSS) && f.name == "outbound proxy" &&
+			(strings.HasPrefix(f.v, "ws://") || strings.HasPrefix(f.v, "wss://")) {
+			// A WebSocket server URL (wss://host:port/path).
+			if _, err := url.Parse(f.v); err != nil {
+				return &FieldError{f.name, err.Error()}
+			}
 			continue
 		}
 		if _, err := ParseURI(f.v); err != nil {

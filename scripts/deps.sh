@@ -7,7 +7,9 @@
 #                          headers, the ALSA runtime miniaudio (malgo) dlopens
 #   scripts/deps.sh test   also the integration-test peers: kamailio (+ TLS
 #                          and websocket modules), rtpengine-daemon (userspace,
-#                          no kernel module), baresip, sipp, openssl
+#                          no kernel module), chromium (browser peer; node/npm
+#                          are expected, see scripts/webrtc-js.sh), baresip,
+#                          sipp, openssl
 #
 # Runs apt-get as root, or through sudo when not root. Go itself is not
 # installed here (Debian 12's golang is too old for go.mod's `go 1.26`); a
@@ -26,7 +28,7 @@ build_pkgs=(
 	libasound2
 )
 # Peers started by internal/testpeer.
-test_pkgs=(kamailio kamailio-tls-modules kamailio-websocket-modules rtpengine-daemon baresip-core sip-tester openssl
+test_pkgs=(kamailio kamailio-tls-modules kamailio-websocket-modules rtpengine-daemon chromium baresip-core sip-tester openssl
 	xvfb xdotool x11-apps netpbm pulseaudio pulseaudio-utils gnome-keyring libsecret-tools dbus dbus-x11)
 
 want=("${build_pkgs[@]}")

@@ -35,8 +35,9 @@ type Provider string
 
 // Providers with presets.
 const (
-	ProviderGeneric Provider = "generic"
-	ProviderSinch   Provider = "sinch"
+	ProviderGeneric     Provider = "generic"
+	ProviderSinch       Provider = "sinch"
+	ProviderRingCentral Provider = "ringcentral" // WSS + sipInfo (phone/ringcentral)
 )
 
 // DialPlan turns what a user types into a dialable number.
@@ -85,6 +86,15 @@ func SinchPreset(trunk, user string) Account {
 		Provider: ProviderSinch, DialPlan: DialPlan{DefaultCountry: "US", E164: true},
 		SRTP: SRTPOff, Enabled: true,
 	}
+}
+
+// WebRTCGatewayPreset returns a generic WebRTC gateway account
+// (FreeSWITCH, Asterisk, Kamailio): the server's wss:// URL, the SIP
+// domain and user, and optional STUN/TURN servers. The password goes to the
+// keyring, not here.
+func WebRTCGatewayPreset(wssURL, domain, user string, iceServers []string) Account {
+	return Account{ID: "webrtc-" + user + "@" + domain, AOR: "sip:" + user + "@" + domain, Transport: WSS,
+		OutboundProxy: wssURL, ICEServers: iceServers, Provider: ProviderGeneric, Enabled: true}
 }
 
 // GenericPreset returns an empty generic SIP account.

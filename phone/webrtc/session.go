@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"switchboard/phone"
+	"switchboard/phone/ringcentral"
 )
 
 // session is one call: a sipgo dialog over the account's websocket and a
@@ -230,13 +233,13 @@ func (c *session) waitAnswer(ctx context.Context) {
 		if err := c.media.setAnswer(dlg.InviteResponse.Body()); err != nil {
 			actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_ = dlg.Ack(actx)
-			_ = dlg.Bye(actx)
+			_ = c.ackInvite(actx)
+			_ = c.Hangup(actx)
 			c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseMedia, Reason: "bad answer SDP: " + err.Error()})
 			return
 		}
 	}
-	if err := dlg.Ack(ctx); err != nil {
+	if err := c.ackInvite(ctx); err != nil {
 		c.s.log.Warn("ACK failed", "call", c.callID, "err", err)
 	}
 	c.mu.Lock()
@@ -244,6 +247,14 @@ func (c *session) waitAnswer(ctx context.Context) {
 	c.mu.Unlock()
 	c.startMedia()
 	c.emit(phone.SessionEvent{Kind: phone.SessAnswered, Code: 200, Codec: c.media.codecName()})
+}
+
+// ackInvite acknowledges the 2xx to our INVITE over the account's websocket.
+func (c *session) ackInvite(ctx context.Context) error {
+	dlg := c.client
+	ack := sip.NewRequest(sip.ACK, remoteTarget(dlg.InviteResponse.Contact(), dlg.InviteRequest.Recipient))
+	c.l.prepare(ack)
+	return dlg.WriteAck(ctx, ack)
 }
 
 // ---- inbound ----
@@ -355,6 +366,10 @@ func (s *Signaler) onInvite(l *line, req *sip.Request, tx sip.ServerTransaction)
 	c.mu.Unlock()
 	close(c.ready)
 	_ = c.respond(180, "Ringing")
+	if h := req.GetHeader("P-rc"); h != nil {
+		// RingCentral: confirm we got the call, or "to voicemail" breaks.
+		go l.confirmReceive(dlg.Context(), req, h.Value()) // ends with the INVITE's dialog context
+	}
 	// sipgo ends the INVITE transaction when this handler returns.
 	select {
 	case <-c.settled:
@@ -471,21 +486,32 @@ func (c *session) Hangup(ctx context.Context) error {
 		c.cancel()
 	case c.client != nil:
 		c.dlgMu.Lock()
-		err = c.client.Bye(ctx)
+		bye := sip.NewRequest(sip.BYE, remoteTarget(c.client.InviteResponse.Contact(), c.client.InviteRequest.Recipient))
+		c.l.prepare(bye)
+		err = c.client.WriteBye(ctx, bye)
 		c.dlgMu.Unlock()
 	case c.server != nil && answered:
 		c.dlgMu.Lock()
-		err = c.server.Bye(ctx)
+		bye := sip.NewRequest(sip.BYE, remoteTarget(c.server.InviteRequest.Contact(), c.server.InviteRequest.Recipient))
+		c.l.prepare(bye)
+		err = c.server.WriteBye(ctx, bye)
 		c.dlgMu.Unlock()
 	case c.server != nil:
 		err = c.respond(603, "Decline")
+	}
+	if err != nil {
+		c.s.log.Warn("hangup", "call", c.callID, "err", err)
 	}
 	c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseNormal, Reason: "local hangup"})
 	return err
 }
 
 // request sends an in-dialog request and waits for its final response.
+// Like every request of a WebRTC client it goes over the account's
+// websocket (RFC 7118 clients have no other flow; RingCentral's edge routes
+// in-dialog requests by Call-ID and tags).
 func (c *session) request(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	c.l.prepare(req)
 	var res *sip.Response
 	var err error
 	if c.client != nil {
@@ -512,6 +538,7 @@ func remoteTarget(h *sip.ContactHeader, fallback sip.Uri) sip.Uri {
 func (c *session) ack(res *sip.Response) {
 	ack := sip.NewRequest(sip.ACK, sip.Uri{})
 	ack.AppendHeader(&sip.CSeqHeader{SeqNo: res.CSeq().SeqNo, MethodName: sip.ACK})
+	c.l.prepare(ack)
 	var err error
 	if c.client != nil {
 		ack.Recipient = remoteTarget(c.client.InviteResponse.Contact(), ack.Recipient)
@@ -635,4 +662,47 @@ func parseDTMFRelay(body []byte) (rune, bool) {
 		}
 	}
 	return 0, false
+}
+
+// confirmReceive sends RingCentral's receive-confirm (x-rc/agent MESSAGE,
+// Cmd=17) for an inbound INVITE carrying a P-rc header (ringcentral.md 2.4/2.5).
+func (l *line) confirmReceive(ctx context.Context, invite *sip.Request, prc string) {
+	p, err := ringcentral.ParsePRc(prc)
+	if err != nil {
+		l.log.Warn("inbound call: unreadable P-rc header", "err", err)
+		return
+	}
+	to := agentURI(p.Hdr.From)
+	req := sip.NewRequest(sip.MESSAGE, to)
+	req.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
+	from := &sip.FromHeader{Address: l.aor(), Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(from)
+	cid := sip.CallIDHeader(invite.CallID().Value())
+	req.AppendHeader(&cid)
+	req.AppendHeader(sip.NewHeader("Content-Type", "x-rc/agent"))
+	req.SetBody(ringcentral.AgentBody(p, ringcentral.CmdClientReceiveConfirm, l.t.authUser))
+	l.prepare(req)
+	res, err := l.do(ctx, req)
+	switch {
+	case err != nil:
+		l.log.Warn("receive-confirm MESSAGE failed", "err", err)
+	case !res.IsSuccess():
+		l.log.Warn("receive-confirm MESSAGE refused", "code", res.StatusCode, "reason", res.Reason)
+	}
+}
+
+// agentURI makes a SIP URI of a P-rc address such as
+// "#1032016@sip.ringcentral.com:5060" ('#' escaped in the user part).
+func agentURI(addr string) sip.Uri {
+	user, hostport, ok := strings.Cut(addr, "@")
+	if !ok {
+		user, hostport = "", addr
+	}
+	u := sip.Uri{Scheme: "sip", User: strings.ReplaceAll(user, "#", "%23"), Host: hostport}
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		u.Host = h
+		u.Port, _ = strconv.Atoi(p)
+	}
+	return u
 }

@@ -1,0 +1,361 @@
+package webrtc_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/ice/v4"
+	pw "github.com/pion/webrtc/v4"
+
+	"switchboard/phone"
+)
+
+// rcEdge is a scripted RingCentral WebSocket edge (ringcentral.md 2.2-2.7):
+// it challenges REGISTER, grants expires in the Contact, answers outbound
+// INVITEs with 183 then an immediate 200, can send an inbound INVITE with a
+// P-rc header, and records what the client sent. Its SDP is RC's: no a=mid,
+// no BUNDLE. Media answers come from a pion PeerConnection on loopback.
+type rcEdge struct {
+	t      *testing.T
+	addr   string
+	ua     *sipgo.UserAgent
+	client *sipgo.Client
+	refuse int // respond to REGISTER with this code (e.g. 603) when set
+
+	mu        sync.Mutex
+	registers []*sip.Request
+	messages  []*sip.Request
+	regSource string
+	gotMsg    chan *sip.Request
+	gotBye    chan *sip.Request
+	connected chan struct{}
+}
+
+const rcAuthID = "802398808016"
+
+func startRCEdge(t *testing.T) *rcEdge {
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("rc-edge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &rcEdge{t: t, ua: ua, gotMsg: make(chan *sip.Request, 8), gotBye: make(chan *sip.Request, 8), connected: make(chan struct{}, 4)}
+	if e.client, err = sipgo.NewClient(ua); err != nil {
+		t.Fatal(err)
+	}
+	srv.OnRegister(e.onRegister)
+	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		e.mu.Lock()
+		e.messages = append(e.messages, req)
+		e.mu.Unlock()
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		e.gotMsg <- req
+	})
+	srv.OnInvite(e.onInvite)
+	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		e.gotBye <- req
+	})
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.addr = ln.Addr().String()
+	go func() { _ = srv.ServeWS(ln) }() // ends when ln closes
+	t.Cleanup(func() { ln.Close(); ua.Close() })
+	return e
+}
+
+func (e *rcEdge) onRegister(req *sip.Request, tx sip.ServerTransaction) {
+	e.mu.Lock()
+	e.registers = append(e.registers, req)
+	e.regSource = req.Source()
+	refuse := e.refuse
+	e.mu.Unlock()
+	if refuse != 0 {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, refuse, "Too Many Contacts", nil))
+		return
+	}
+	auth := req.GetHeader("Authorization")
+	if auth == nil {
+		res := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
+		res.AppendHeader(sip.NewHeader("WWW-Authenticate", `Digest realm="sip.ringcentral.test", nonce="0a1b2c3d", algorithm=MD5`))
+		_ = tx.Respond(res)
+		return
+	}
+	if !strings.Contains(auth.Value(), `username="`+rcAuthID+`"`) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	if c := req.Contact(); c != nil {
+		cc := c.Clone()
+		cc.Params.Remove("expires")
+		if h := req.GetHeader("Expires"); h != nil && h.Value() == "0" {
+			cc.Params.Add("expires", "0")
+		} else {
+			cc.Params.Add("expires", "60")
+		}
+		res.AppendHeader(cc)
+	}
+	_ = tx.Respond(res)
+}
+
+// rcPeer is the edge's media side: a pion PeerConnection on loopback.
+func (e *rcEdge) rcPeer() *pw.PeerConnection {
+	var se pw.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetInterfaceFilter(func(n string) bool { return n == "lo" })
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil })
+	se.SetNetworkTypes([]pw.NetworkType{pw.NetworkTypeUDP4})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	me := &pw.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		e.t.Fatal(err)
+	}
+	pc, err := pw.NewAPI(pw.WithMediaEngine(me), pw.WithSettingEngine(se)).NewPeerConnection(pw.Configuration{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	pc.OnConnectionStateChange(func(s pw.PeerConnectionState) {
+		if s == pw.PeerConnectionStateConnected {
+			e.connected <- struct{}{}
+		}
+	})
+	e.t.Cleanup(func() { pc.Close() })
+	return pc
+}
+
+// rcSDP strips what RingCentral's SBC does not send: a=mid and BUNDLE.
+func rcSDP(pc *pw.PeerConnection) []byte {
+	var out []string
+	for _, l := range strings.Split(pc.LocalDescription().SDP, "\r\n") {
+		if strings.HasPrefix(l, "a=mid:") || strings.HasPrefix(l, "a=group:BUNDLE") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return []byte(strings.Join(out, "\r\n"))
+}
+
+func gathered(t *testing.T, pc *pw.PeerConnection, d pw.SessionDescription) {
+	done := pw.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(d); err != nil {
+		t.Error(err)
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Error("edge: ICE gathering did not complete")
+	}
+}
+
+// onInvite answers an outbound call: 183 with SDP, then 200 at once.
+func (e *rcEdge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	pc := e.rcPeer()
+	if err := pc.SetRemoteDescription(pw.SessionDescription{Type: pw.SDPTypeOffer, SDP: string(req.Body())}); err != nil {
+		e.t.Errorf("edge: client offer refused: %v", err)
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		e.t.Error(err)
+		return
+	}
+	gathered(e.t, pc, ans)
+	body := rcSDP(pc)
+	to := req.To()
+	to.Params.Add("tag", sip.GenerateTagN(8))
+	for _, code := range []int{183, 200} {
+		res := sip.NewSDPResponseFromRequest(req, body)
+		res.StatusCode, res.Reason = code, map[int]string{183: "Session Progress", 200: "OK"}[code]
+		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}})
+		_ = tx.Respond(res)
+	}
+}
+
+// rcAccount is a RingCentral-style account on the edge.
+func rcAccount(e *rcEdge) phone.Account {
+	return phone.Account{ID: "rc", AOR: "sip:16505550100@sip.ringcentral.test", AuthUser: rcAuthID,
+		OutboundProxy: "ws://" + e.addr, Transport: phone.WS, Provider: phone.ProviderRingCentral, Enabled: true}
+}
+
+// TestRingCentralRegistration: REGISTER shape (+sip.instance, .invalid
+// Contact, digest with the authorizationId), refresh from the Contact's
+// expires, dispose with expires=0; 603 Too Many Contacts gives a clear message.
+func TestRingCentralRegistration(t *testing.T) {
+	e := startRCEdge(t)
+	c := newCore(t, ourTone)
+	if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+		t.Fatal(err)
+	}
+	ev := c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+	if d := time.Until(ev.Reg.Expires); d < 55*time.Second || d > 61*time.Second {
+		t.Fatalf("binding lifetime %v, want the Contact's expires=60", d)
+	}
+	e.mu.Lock()
+	reg := e.registers[len(e.registers)-1]
+	e.mu.Unlock()
+	ct := reg.Contact()
+	inst, _ := ct.Params.Get("+sip.instance")
+	if !strings.Contains(inst, "urn:uuid:9c1f8e0e-4a7b-4c7e-9d1a-2b3c4d5e6f71") || !strings.HasSuffix(ct.Address.Host, ".invalid") {
+		t.Fatalf("Contact %s: want +sip.instance and a .invalid host", ct.Value())
+	}
+	if reg.Recipient.Host != "sip.ringcentral.test" || reg.From().Address.User != "16505550100" {
+		t.Fatalf("REGISTER %s from %s", reg.Recipient.String(), reg.From().Address.String())
+	}
+	t.Logf("REGISTER Contact: %s", ct.Value())
+	// Dispose: remove the account, expect our own binding with expires=0.
+	if err := c.RemoveAccount("rc"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		e.mu.Lock()
+		last := e.registers[len(e.registers)-1]
+		e.mu.Unlock()
+		if v, _ := last.Contact().Params.Get("expires"); v == "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no REGISTER with expires=0 after removing the account")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the edge's record, bounded
+	}
+
+	t.Run("too-many-contacts", func(t *testing.T) {
+		e.mu.Lock()
+		e.refuse = 603
+		e.mu.Unlock()
+		c := newCore(t, ourTone)
+		if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+			t.Fatal(err)
+		}
+		ev := c.wait(t, phone.EvRegFailed, phone.EvRegistered)
+		if ev.Reg.Code != 603 || !strings.Contains(ev.Reg.Reason, "too many devices") {
+			t.Fatalf("reg_failed %q (%d)", ev.Reg.Reason, ev.Reg.Code)
+		}
+		t.Logf("603: %s", ev.Reg.Reason)
+	})
+}
+
+// TestRingCentralCalls: an outbound call is answered by the immediate 200
+// (SDP without a=mid or BUNDLE, ICE+DTLS connect); an inbound INVITE with
+// P-rc gets 180 and the Cmd=17 receive-confirm MESSAGE on the call's
+// Call-ID, then our answer connects.
+func TestRingCentralCalls(t *testing.T) {
+	e := startRCEdge(t)
+	c := newCore(t, ourTone)
+	if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+
+	t.Run("outbound", func(t *testing.T) {
+		if _, err := c.Dial("rc", "16505550199"); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvAnswered, phone.EvEnded)
+		select {
+		case <-e.connected:
+		case <-time.After(10 * time.Second):
+			t.Fatal("ICE/DTLS between us and the edge did not connect")
+		}
+		if err := c.Hangup(""); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvEnded)
+		// The edge's Contact names no reachable address: the BYE must still
+		// arrive, over our websocket.
+		select {
+		case <-e.gotBye:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the edge got no BYE over the websocket")
+		}
+	})
+
+	t.Run("inbound", func(t *testing.T) {
+		pc := e.rcPeer()
+		if _, err := pc.AddTransceiverFromKind(pw.RTPCodecTypeAudio); err != nil {
+			t.Fatal(err)
+		}
+		offer, err := pc.CreateOffer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gathered(t, pc, offer)
+		e.mu.Lock()
+		src := e.regSource
+		e.mu.Unlock()
+		inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "16505550100", Host: "x.invalid"})
+		inv.SetBody(rcSDP(pc))
+		inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		fromParams := sip.NewParams()
+		fromParams.Add("tag", "rc1")
+		inv.AppendHeader(&sip.FromHeader{DisplayName: "WIRELESS CALLER", Address: sip.Uri{Scheme: "sip", User: "+16505550199", Host: "sip.ringcentral.test"}, Params: fromParams})
+		inv.AppendHeader(sip.NewHeader("P-rc", `<Msg><Hdr SID="35482343635848" Req="{17EA740D-1}" From="#1032016@sip.ringcentral.test:5060" To="16505550100" Cmd="6"/><Bdy Phn="+16505550199" Nm="WIRELESS CALLER"/></Msg>`))
+		inv.SetTransport("WS")
+		inv.SetDestination(src)
+		dua := sipgo.DialogUA{Client: e.client, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}}}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		dlg, err := dua.WriteInvite(ctx, inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+		select {
+		case m := <-e.gotMsg:
+			body := string(m.Body())
+			if m.CallID().Value() != inv.CallID().Value() || !strings.Contains(body, `Cmd="17"`) ||
+				!strings.Contains(body, `Cln="`+rcAuthID+`"`) || m.Recipient.User != "%231032016" {
+				t.Fatalf("receive-confirm: %s Call-ID %s body %s", m.Recipient.String(), m.CallID().Value(), body)
+			}
+			t.Logf("receive-confirm MESSAGE %s: %s", m.Recipient.String(), body)
+		case <-time.After(5 * time.Second):
+			t.Fatal("no Cmd=17 receive-confirm MESSAGE")
+		}
+		if err := c.Answer(in.Call.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := pc.SetRemoteDescription(pw.SessionDescription{Type: pw.SDPTypeAnswer, SDP: string(dlg.InviteResponse.Body())}); err != nil {
+			t.Fatalf("edge: our answer refused: %v", err)
+		}
+		// ACK and BYE go over the client's websocket, never to its .invalid Contact.
+		ack := sip.NewRequest(sip.ACK, dlg.InviteResponse.Contact().Address)
+		ack.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.ACK})
+		ack.SetTransport("WS")
+		ack.SetDestination(src)
+		if err := dlg.WriteAck(ctx, ack); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvAnswered, phone.EvEnded)
+		select {
+		case <-e.connected:
+		case <-time.After(10 * time.Second):
+			t.Fatal("ICE/DTLS between the edge and us did not connect")
+		}
+		bye := sip.NewRequest(sip.BYE, dlg.InviteResponse.Contact().Address)
+		bye.SetTransport("WS")
+		bye.SetDestination(src)
+		if err := dlg.WriteBye(ctx, bye); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvEnded)
+	})
+}

@@ -55,6 +55,16 @@ func TestCallBaresipThroughRtpengine(t *testing.T) {
 			hears(t, "Switchboard", c.rec.waitSamples(t, c.rec.Len()+4000, 8000), peerTone)
 			t.Logf("tone heard %v after dialling", time.Since(start).Round(time.Millisecond))
 			baresipHears(t, b, 500*time.Millisecond, ourTone)
+			// RFC 4733 events from us reach baresip through rtpengine.
+			if err := c.SendDTMF("", "47", false); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"4", "7"} {
+				ev, err := b.WaitEvent(ctxT(t, 5*time.Second), func(e testpeer.Event) bool { return e.Type == "CALL_DTMF_START" })
+				if err != nil || ev.Param != want {
+					t.Fatalf("baresip DTMF %q, %v; want %q", ev.Param, err, want)
+				}
+			}
 			if err := c.Hangup(ans.Call.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -86,6 +96,13 @@ func TestBaresipCallsUs(t *testing.T) {
 	hears(t, "Switchboard", c.rec.waitSamples(t, c.rec.Len()+4000, 8000), peerTone)
 	t.Logf("tone heard %v after answering", time.Since(start).Round(time.Millisecond))
 	baresipHears(t, b, 500*time.Millisecond, ourTone)
+	// RFC 4733 from baresip reaches us.
+	if err := b.SendDTMF(ctxT(t, 5*time.Second), "9"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := c.wait(t, phone.EvDTMF, phone.EvEnded); ev.Digit != "9" {
+		t.Fatalf("DTMF %q, want 9", ev.Digit)
+	}
 	if err := b.Hangup(ctxT(t, 5*time.Second)); err != nil {
 		t.Fatal(err)
 	}

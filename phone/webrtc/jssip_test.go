@@ -32,7 +32,8 @@ func TestCallsWithJsSIP(t *testing.T) {
 		if err := j.Answer(ctxT(t, 5*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		c.wait(t, phone.EvAnswered, phone.EvEnded)
+		ans := c.wait(t, phone.EvAnswered, phone.EvEnded)
+		t.Logf("codec %s", ans.Call.Codec)
 		hears(t, "Switchboard", c.rec.waitSamples(t, c.rec.Len()+4000, 8000), peerTone)
 		hz, db, err := j.WaitTone(ctxT(t, 10*time.Second), ourTone)
 		if err != nil {
@@ -65,7 +66,8 @@ func TestCallsWithJsSIP(t *testing.T) {
 		if err := c.Answer(in.Call.ID); err != nil {
 			t.Fatal(err)
 		}
-		c.wait(t, phone.EvAnswered, phone.EvEnded)
+		ans := c.wait(t, phone.EvAnswered, phone.EvEnded)
+		t.Logf("codec %s", ans.Call.Codec)
 		if _, err := j.WaitEvent(ctxT(t, 10*time.Second), "confirmed", "failed"); err != nil {
 			t.Fatal(err)
 		}

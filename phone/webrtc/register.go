@@ -161,6 +161,7 @@ func (l *line) keep(ctx context.Context, refresh time.Duration) bool {
 	defer check.Stop()
 	ka := time.NewTicker(l.s.cfg.KeepAlive)
 	defer ka.Stop()
+	addr := l.wsAddr(ctx) // resolved once per binding, not every second
 	for {
 		select {
 		case <-ctx.Done():
@@ -168,12 +169,12 @@ func (l *line) keep(ctx context.Context, refresh time.Duration) bool {
 		case <-due.C:
 			return true
 		case <-check.C:
-			if !l.connected() {
+			if l.conn(addr) == nil {
 				l.log.Warn("websocket closed")
 				return false
 			}
 		case <-ka.C:
-			if !l.keepAlive() {
+			if !l.keepAlive(addr) {
 				l.log.Warn("keep-alive failed: websocket closed")
 				return false
 			}

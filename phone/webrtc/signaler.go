@@ -250,14 +250,21 @@ func (s *Signaler) newLine(acct phone.Account, pw string) (*line, error) {
 
 func (l *line) close() { l.ua.Close() }
 
-// connected reports whether the websocket to the server is open.
-func (l *line) connected() bool {
-	addr := l.t.dest
-	if ips, err := net.DefaultResolver.LookupHost(context.Background(), l.t.host); err == nil && len(ips) > 0 {
-		addr = net.JoinHostPort(ips[0], portOf(l.t.dest))
+// wsAddr is the pool key of the websocket: the server's resolved IP and port.
+func (l *line) wsAddr(ctx context.Context) string {
+	if ips, err := net.DefaultResolver.LookupHost(ctx, l.t.host); err == nil && len(ips) > 0 {
+		return net.JoinHostPort(ips[0], portOf(l.t.dest))
 	}
+	return l.t.dest
+}
+
+// conn returns the open websocket to addr (from wsAddr), or nil.
+func (l *line) conn(addr string) sip.Connection {
 	c, err := l.ua.TransportLayer().GetConnection(strings.ToLower(l.t.transport), addr)
-	return err == nil && c != nil
+	if err != nil {
+		return nil
+	}
+	return c
 }
 
 func portOf(hostport string) string {
@@ -267,20 +274,16 @@ func portOf(hostport string) string {
 
 // keepAlive sends a CRLF pair on the websocket (RFC 5626 §4.4.1); false
 // when there is no open websocket.
-func (l *line) keepAlive() bool {
-	addr := l.t.dest
-	if ips, err := net.DefaultResolver.LookupHost(context.Background(), l.t.host); err == nil && len(ips) > 0 {
-		addr = net.JoinHostPort(ips[0], portOf(l.t.dest))
-	}
-	c, err := l.ua.TransportLayer().GetConnection(strings.ToLower(l.t.transport), addr)
-	if err != nil || c == nil {
+func (l *line) keepAlive(addr string) bool {
+	c := l.conn(addr)
+	if c == nil {
 		return false
 	}
 	w, ok := c.(interface{ Write([]byte) (int, error) })
 	if !ok {
 		return true
 	}
-	_, err = w.Write([]byte("\r\n\r\n"))
+	_, err := w.Write([]byte("\r\n\r\n"))
 	return err == nil
 }
 

@@ -245,7 +245,7 @@ func fixLocalSDP(raw string) ([]byte, error) {
 func fixRemoteSDP(raw []byte, localMids []string) (string, error) {
 	var sd sdp.SessionDescription
 	if err := sd.Unmarshal(raw); err != nil {
-		return "", fmt.Errorf("malformed SDP: %w", err)
+		return "", fmt.Errorf("the far end sent a malformed SDP (%s)", strings.TrimPrefix(err.Error(), "sdp: "))
 	}
 	audioSeen := false
 	for i, md := range sd.MediaDescriptions {

@@ -2,6 +2,7 @@ package webrtc_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -22,11 +23,12 @@ import (
 // P-rc header, and records what the client sent. Its SDP is RC's: no a=mid,
 // no BUNDLE. Media answers come from a pion PeerConnection on loopback.
 type rcEdge struct {
-	t      *testing.T
-	addr   string
-	ua     *sipgo.UserAgent
-	client *sipgo.Client
-	refuse int // respond to REGISTER with this code (e.g. 603) when set
+	t       *testing.T
+	addr    string
+	ua      *sipgo.UserAgent
+	client  *sipgo.Client
+	refuse  int  // respond to REGISTER with this code (e.g. 603) when set
+	garbage bool // answer INVITEs with a malformed SDP
 
 	mu        sync.Mutex
 	registers []*sip.Request
@@ -163,6 +165,16 @@ func gathered(t *testing.T, pc *pw.PeerConnection, d pw.SessionDescription) {
 
 // onInvite answers an outbound call: 183 with SDP, then 200 at once.
 func (e *rcEdge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	e.mu.Lock()
+	garbage := e.garbage
+	e.mu.Unlock()
+	if garbage {
+		res := sip.NewSDPResponseFromRequest(req, []byte("v=0\r\nthis is not SDP\r\n"))
+		res.To().Params.Add("tag", "g1")
+		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}})
+		_ = tx.Respond(res)
+		return
+	}
 	pc := e.rcPeer()
 	if err := pc.SetRemoteDescription(pw.SessionDescription{Type: pw.SDPTypeOffer, SDP: string(req.Body())}); err != nil {
 		e.t.Errorf("edge: client offer refused: %v", err)
@@ -357,5 +369,86 @@ func TestRingCentralCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.wait(t, phone.EvEnded)
+	})
+}
+
+// TestBadInput: a dead server, a malformed SDP answer and a malformed SDP
+// offer each end in a human message and a safe state.
+func TestBadInput(t *testing.T) {
+	t.Run("dead-server", func(t *testing.T) {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close() // nothing listens there now
+		c := newCore(t, ourTone)
+		a := phone.Account{ID: "dead", AOR: "sip:alice@example.test", OutboundProxy: "ws://" + addr, Transport: phone.WS, Enabled: true}
+		if err := c.SetAccount(a, "pw"); err != nil {
+			t.Fatal(err)
+		}
+		ev := c.wait(t, phone.EvRegFailed, phone.EvRegistered)
+		if !strings.Contains(ev.Reg.Reason, "connection refused") || ev.Reg.Retry.IsZero() {
+			t.Fatalf("reason %q retry %v", ev.Reg.Reason, ev.Reg.Retry)
+		}
+		t.Logf("dead server: %s (retry in %v)", ev.Reg.Reason, time.Until(ev.Reg.Retry).Round(100*time.Millisecond))
+	})
+
+	e := startRCEdge(t)
+	c := newCore(t, ourTone)
+	if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+
+	t.Run("malformed-answer", func(t *testing.T) {
+		e.mu.Lock()
+		e.garbage = true
+		e.mu.Unlock()
+		defer func() { e.mu.Lock(); e.garbage = false; e.mu.Unlock() }()
+		if _, err := c.Dial("rc", "16505550199"); err != nil {
+			t.Fatal(err)
+		}
+		ev := c.wait(t, phone.EvEnded, phone.EvAnswered)
+		if ev.Call.Cause != phone.CauseMedia || !strings.Contains(ev.Call.Reason, "SDP") {
+			t.Fatalf("ended %s: %q", ev.Call.Cause, ev.Call.Reason)
+		}
+		t.Logf("malformed answer: %s", ev.Call.Reason)
+		select {
+		case <-e.gotBye:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no BYE after refusing the answer")
+		}
+	})
+
+	t.Run("malformed-offer", func(t *testing.T) {
+		e.mu.Lock()
+		src := e.regSource
+		e.mu.Unlock()
+		inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "16505550100", Host: "x.invalid"})
+		inv.SetBody([]byte("v=0\r\nm=garbage\r\n"))
+		inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		fp := sip.NewParams()
+		fp.Add("tag", "bad1")
+		inv.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "+16505550199", Host: "sip.ringcentral.test"}, Params: fp})
+		inv.SetTransport("WS")
+		inv.SetDestination(src)
+		dua := sipgo.DialogUA{Client: e.client, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}}}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		dlg, err := dua.WriteInvite(ctx, inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{})
+		var dr *sipgo.ErrDialogResponse
+		if !errors.As(err, &dr) || dr.Res.StatusCode != 488 {
+			t.Fatalf("malformed offer answered %v, want 488", err)
+		}
+		w := dr.Res.GetHeader("Warning")
+		if w == nil || !strings.Contains(w.Value(), "SDP") {
+			t.Fatalf("488 without a Warning naming the SDP problem: %v", w)
+		}
+		t.Logf("malformed offer: 488, Warning: %s", w.Value())
 	})
 }

@@ -234,8 +234,8 @@ func (c *session) waitAnswer(ctx context.Context) {
 			actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_ = c.ackInvite(actx)
-			_ = c.Hangup(actx)
-			c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseMedia, Reason: "bad answer SDP: " + err.Error()})
+			_ = c.bye(actx)
+			c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseMedia, Reason: "call dropped: " + err.Error()})
 			return
 		}
 	}
@@ -484,18 +484,8 @@ func (c *session) Hangup(ctx context.Context) error {
 	switch {
 	case c.client != nil && !answered:
 		c.cancel()
-	case c.client != nil:
-		c.dlgMu.Lock()
-		bye := sip.NewRequest(sip.BYE, remoteTarget(c.client.InviteResponse.Contact(), c.client.InviteRequest.Recipient))
-		c.l.prepare(bye)
-		err = c.client.WriteBye(ctx, bye)
-		c.dlgMu.Unlock()
-	case c.server != nil && answered:
-		c.dlgMu.Lock()
-		bye := sip.NewRequest(sip.BYE, remoteTarget(c.server.InviteRequest.Contact(), c.server.InviteRequest.Recipient))
-		c.l.prepare(bye)
-		err = c.server.WriteBye(ctx, bye)
-		c.dlgMu.Unlock()
+	case answered:
+		err = c.bye(ctx)
 	case c.server != nil:
 		err = c.respond(603, "Decline")
 	}
@@ -504,6 +494,20 @@ func (c *session) Hangup(ctx context.Context) error {
 	}
 	c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseNormal, Reason: "local hangup"})
 	return err
+}
+
+// bye ends the dialog with a BYE over the account's websocket.
+func (c *session) bye(ctx context.Context) error {
+	c.dlgMu.Lock()
+	defer c.dlgMu.Unlock()
+	if c.client != nil {
+		bye := sip.NewRequest(sip.BYE, remoteTarget(c.client.InviteResponse.Contact(), c.client.InviteRequest.Recipient))
+		c.l.prepare(bye)
+		return c.client.WriteBye(ctx, bye)
+	}
+	bye := sip.NewRequest(sip.BYE, remoteTarget(c.server.InviteRequest.Contact(), c.server.InviteRequest.Recipient))
+	c.l.prepare(bye)
+	return c.server.WriteBye(ctx, bye)
 }
 
 // request sends an in-dialog request and waits for its final response.

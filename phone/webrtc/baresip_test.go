@@ -96,6 +96,12 @@ func TestBaresipCallsUs(t *testing.T) {
 	hears(t, "Switchboard", c.rec.waitSamples(t, c.rec.Len()+4000, 8000), peerTone)
 	t.Logf("tone heard %v after answering", time.Since(start).Round(time.Millisecond))
 	baresipHears(t, b, 500*time.Millisecond, ourTone)
+	st, err := c.CallStats(in.Call.ID)
+	if err != nil || st.PacketsReceived < 50 || st.PacketsSent < 50 || st.SRTP == "" {
+		t.Fatalf("stats %+v, %v", st, err)
+	}
+	t.Logf("stats: %s, %d sent, %d received, %d lost, jitter %.1f ms, buffer %.0f ms, SRTP %s, remote %s",
+		st.Codec, st.PacketsSent, st.PacketsReceived, st.PacketsLost, st.JitterMs, st.JitterBufferMs, st.SRTP, st.RemoteAddr)
 	// RFC 4733 from baresip reaches us.
 	if err := b.SendDTMF(ctxT(t, 5*time.Second), "9"); err != nil {
 		t.Fatal(err)

@@ -670,6 +670,15 @@ func (m *mediaSession) stats() phone.CallStats {
 		st.JitterBufferMs = float64(m.jb.Target() * codec.FrameMillis)
 	}
 	m.mu.Unlock()
+	// Loss and interarrival jitter as pion's receiver counts them.
+	for _, v := range m.pc.GetStats() {
+		if in, ok := v.(webrtc.InboundRTPStreamStats); ok && in.Kind == "audio" {
+			if in.PacketsLost > 0 {
+				st.PacketsLost = uint64(in.PacketsLost)
+			}
+			st.JitterMs = in.Jitter * 1000
+		}
+	}
 	return st
 }
 

@@ -76,7 +76,7 @@ type core struct {
 	events <-chan phone.Event
 }
 
-func newCore(t *testing.T, toneHz float64) *core {
+func newCore(t *testing.T, toneHz float64, mods ...func(*phone.Config)) *core {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	wcfg := webrtc.Config{LoopbackOnly: true, InstanceID: "9c1f8e0e-4a7b-4c7e-9d1a-2b3c4d5e6f71", KeepAlive: 5 * time.Second}
@@ -85,6 +85,9 @@ func newCore(t *testing.T, toneHz float64) *core {
 	if os.Getenv("SWITCHBOARD_TRACE") != "" {
 		wcfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		pcfg.Logger = wcfg.Logger
+	}
+	for _, m := range mods {
+		m(&pcfg)
 	}
 	sig := webrtc.New(wcfg)
 	pcfg.Signaler = sig

@@ -452,3 +452,66 @@ func TestBadInput(t *testing.T) {
 		t.Logf("malformed offer: 488, Warning: %s", w.Value())
 	})
 }
+
+// TestRingCentralLateOffer: an INVITE without SDP (RingCentral queue
+// pickup) is answered with our offer in the 200; the answer arrives in the
+// ACK and ICE+DTLS connect.
+func TestRingCentralLateOffer(t *testing.T) {
+	e := startRCEdge(t)
+	c := newCore(t, ourTone)
+	if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+	e.mu.Lock()
+	src := e.regSource
+	e.mu.Unlock()
+	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "16505550100", Host: "x.invalid"})
+	fp := sip.NewParams()
+	fp.Add("tag", "late1")
+	inv.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "+16505550199", Host: "sip.ringcentral.test"}, Params: fp})
+	inv.SetTransport("WS")
+	inv.SetDestination(src)
+	dua := sipgo.DialogUA{Client: e.client, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	dlg, err := dua.WriteInvite(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+	if err := c.Answer(in.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pc := e.rcPeer()
+	if err := pc.SetRemoteDescription(pw.SessionDescription{Type: pw.SDPTypeOffer, SDP: string(dlg.InviteResponse.Body())}); err != nil {
+		t.Fatalf("edge: our offer in the 200 refused: %v", err)
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered(t, pc, ans)
+	ack := sip.NewRequest(sip.ACK, dlg.InviteResponse.Contact().Address)
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.ACK})
+	ack.SetBody(rcSDP(pc))
+	ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	ack.SetTransport("WS")
+	ack.SetDestination(src)
+	if err := dlg.WriteAck(ctx, ack); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvAnswered, phone.EvEnded)
+	select {
+	case <-e.connected:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ICE/DTLS after the late offer did not connect")
+	}
+	if err := c.Hangup(""); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvEnded)
+}

@@ -34,6 +34,9 @@ type session struct {
 	server   *sipgo.DialogServerSession
 	answered bool
 	ended    bool
+	// lateOffer: the INVITE had no SDP; our offer goes in the 200 and the
+	// answer comes in the ACK (RingCentral queue pickup, ringcentral.md 2.4).
+	lateOffer bool
 	audio    phone.AudioPair
 	cancel   context.CancelFunc
 	dlgMu    sync.Mutex // serialises in-dialog requests and SDP changes
@@ -265,6 +268,19 @@ func (s *Signaler) routes(srv *sipgo.Server, l *line) {
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
 		if c := s.lookup(req); c != nil && c.server != nil {
 			_ = c.server.ReadAck(req, tx)
+			c.mu.Lock()
+			late := c.lateOffer
+			c.lateOffer = false
+			c.mu.Unlock()
+			if late {
+				if err := c.media.setAnswer(req.Body()); err != nil {
+					c.s.log.Warn("late-offer call: answer in ACK refused", "call", c.callID, "err", err)
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					_ = c.bye(ctx)
+					cancel()
+					c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseMedia, Reason: "call dropped: " + err.Error()})
+				}
+			}
 		}
 	})
 	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -327,11 +343,8 @@ func (s *Signaler) onInvite(l *line, req *sip.Request, tx sip.ServerTransaction)
 		respond(tx, req, 480, "Temporarily Unavailable", nil)
 		return
 	}
-	if len(req.Body()) == 0 {
-		respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 switchboard "offer required"`))
-		return
-	}
-	c := &session{s: s, l: l, callID: req.CallID().Value(), ready: make(chan struct{}), settled: make(chan struct{})}
+	c := &session{s: s, l: l, callID: req.CallID().Value(), ready: make(chan struct{}), settled: make(chan struct{}),
+		lateOffer: len(req.Body()) == 0}
 	acct := l.acct
 	var err error
 	if c.media, err = newMediaSession(s.mediaConfigFor(&acct, c.callID)); err != nil {
@@ -340,7 +353,9 @@ func (s *Signaler) onInvite(l *line, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	// Check the offer now so a bad SDP is refused before ringing.
-	if err := c.media.setOffer(req.Body()); err != nil {
+	if c.lateOffer {
+		// nothing to check: we offer in the 200
+	} else if err := c.media.setOffer(req.Body()); err != nil {
 		c.media.close()
 		respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 switchboard "`+strings.ReplaceAll(err.Error(), `"`, `'`)+`"`))
 		return
@@ -434,7 +449,16 @@ func (c *session) Answer(ctx context.Context, a phone.AudioPair) error {
 	c.mu.Lock()
 	c.audio = a
 	c.mu.Unlock()
-	answer, err := c.media.createAnswer(ctx)
+	c.mu.Lock()
+	late := c.lateOffer
+	c.mu.Unlock()
+	var answer []byte
+	var err error
+	if late {
+		answer, err = c.media.offer(ctx, false)
+	} else {
+		answer, err = c.media.createAnswer(ctx)
+	}
 	if err != nil {
 		_ = c.respond(488, "Not Acceptable Here")
 		c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseMedia, Reason: err.Error()})

@@ -60,6 +60,9 @@ func (c *session) emit(ev phone.SessionEvent) {
 	h := c.handler
 	c.mu.Unlock()
 	if ev.Kind == phone.SessEnded {
+		if c.cancel != nil {
+			c.cancel() // the outbound INVITE's context lives until the call ends
+		}
 		c.media.close()
 		c.s.forget(c.callID)
 		c.settleNow()

@@ -214,6 +214,26 @@ func (j *JsSIP) Answer(ctx context.Context) error {
 	return err
 }
 
+// Hold puts the call on hold (re-INVITE with sendonly) or resumes it.
+// JsSIP refuses while its previous re-INVITE is in progress (there is no
+// event for its end), so Hold retries until accepted or ctx ends.
+func (j *JsSIP) Hold(ctx context.Context, on bool) error {
+	for {
+		raw, err := j.cmd(ctx, map[string]any{"cmd": "hold", "on": on})
+		if err != nil {
+			return err
+		}
+		if string(raw) == "true" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("JsSIP did not accept hold=%v: %w", on, ctx.Err())
+		case <-time.After(50 * time.Millisecond): // polling JsSIP's readiness, bounded by ctx
+		}
+	}
+}
+
 // Hangup ends the current call.
 func (j *JsSIP) Hangup(ctx context.Context) error {
 	_, err := j.cmd(ctx, map[string]any{"cmd": "hangup"})

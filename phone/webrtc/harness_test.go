@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	sipgosip "github.com/emiago/sipgo/sip"
+
 	"switchboard/audio"
 	"switchboard/audio/tone"
 	"switchboard/phone"
@@ -145,5 +147,23 @@ func silent(t *testing.T, who string, samples []int16) {
 	if l := audio.DBFS(audio.RMS(samples)); l > -50 {
 		hz, _ := audio.DominantFrequency(samples, 8000, 100, 3900, 10)
 		t.Fatalf("%s: expected silence, got %.1f dBFS (%.0f Hz)", who, l, hz)
+	}
+}
+
+// traceTo prints sipgo's wire trace (redacted) when SWITCHBOARD_TRACE is set.
+type traceTo struct{ log *slog.Logger }
+
+func (t traceTo) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
+	t.log.Debug("SIP in", "transport", transport, "from", raddr, "to", laddr, "msg", phone.RedactSIP(string(msg)))
+}
+
+func (t traceTo) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
+	t.log.Debug("SIP out", "transport", transport, "from", laddr, "to", raddr, "msg", phone.RedactSIP(string(msg)))
+}
+
+func init() {
+	if os.Getenv("SWITCHBOARD_TRACE") != "" {
+		sipgosip.SIPDebugTracer(traceTo{slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		sipgosip.SIPDebug = true
 	}
 }

@@ -77,6 +77,28 @@ func TestCallsWithJsSIP(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("browser hears %.0f Hz at %.1f dB", hz, db)
+
+		// The browser holds and resumes: re-INVITEs from the far end.
+		if err := j.Hold(ctxT(t, 5*time.Second), true); err != nil {
+			t.Fatal(err)
+		}
+		if ev := c.wait(t, phone.EvRemoteHold, phone.EvEnded); !ev.Call.RemoteHold {
+			t.Fatalf("remote hold event %+v", ev.Call)
+		}
+		if _, err := j.WaitEvent(ctxT(t, 5*time.Second), "hold"); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Hold(ctxT(t, 5*time.Second), false); err != nil {
+			t.Fatal(err)
+		}
+		if ev := c.wait(t, phone.EvRemoteHold, phone.EvEnded); ev.Call.RemoteHold {
+			t.Fatalf("resume event %+v", ev.Call)
+		}
+		mark := c.rec.Len()
+		hears(t, "Switchboard after the browser resumed", c.rec.waitSamples(t, mark+4000, 8000), peerTone)
+		if _, _, err := j.WaitTone(ctxT(t, 10*time.Second), ourTone); err != nil {
+			t.Fatal(err)
+		}
 		if err := j.Hangup(ctxT(t, 5*time.Second)); err != nil {
 			t.Fatal(err)
 		}

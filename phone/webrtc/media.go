@@ -310,7 +310,21 @@ func (m *mediaSession) answer(ctx context.Context, raw []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no common codec or transport: %w", err)
 	}
-	return m.gatherLocal(ctx, a)
+	out, err := m.gatherLocal(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return answerDirection(out, sdpDirection(raw)), nil
+}
+
+// answerDirection makes our answer's direction match the offer's (RFC 3264
+// §6.1): pion keeps sendrecv when a far end puts us on hold with sendonly.
+func answerDirection(answer []byte, offered string) []byte {
+	want := map[string]string{"sendonly": "recvonly", "recvonly": "sendonly", "inactive": "inactive"}[offered]
+	if want == "" {
+		return answer
+	}
+	return []byte(strings.ReplaceAll(string(answer), "a=sendrecv", "a="+want))
 }
 
 // start begins sending once the transport is up; a is the device side.

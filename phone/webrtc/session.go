@@ -422,12 +422,14 @@ func (s *Signaler) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	answer, err := c.media.answer(ctx, req.Body())
 	c.dlgMu.Unlock()
 	if err != nil {
-		respond(tx, req, 488, "Not Acceptable Here", nil)
+		s.log.Warn("re-INVITE refused", "call", c.callID, "err", err)
+		respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 switchboard "`+strings.ReplaceAll(err.Error(), `"`, `'`)+`"`))
 		return
 	}
 	contact := c.l.dialogContact()
 	respond(tx, req, 200, "OK", answer, sip.NewHeader("Content-Type", "application/sdp"), &contact)
 	dir := sdpDirection(req.Body())
+	s.log.Debug("re-INVITE answered", "call", c.callID, "remote_direction", dir)
 	c.emit(phone.SessionEvent{Kind: phone.SessRemoteHold, Hold: dir == "sendonly" || dir == "inactive"})
 }
 

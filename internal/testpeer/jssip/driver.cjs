@@ -88,6 +88,7 @@ async function main() {
           case 'call': res = await page.evaluate(uri => window.sbCall(uri), c.uri); break;
           case 'answer': res = await page.evaluate(() => window.sbAnswer()); break;
           case 'hangup': res = await page.evaluate(() => window.sbHangup()); break;
+          case 'hold': res = await page.evaluate(on => window.sbHold(on), !!c.on); break;
           case 'listen': res = await page.evaluate(() => window.sbListen()); break;
           default: return reply(400, { error: 'unknown command ' + c.cmd });
         }

@@ -90,6 +90,9 @@ window.sbCall = (uri) => {
 };
 
 window.sbAnswer = () => session.answer({ mediaStream: dest.stream, pcConfig: pcConfig() });
+// JsSIP drops hold()/unhold() (returns false) while a re-INVITE is still
+// in progress; the caller retries.
+window.sbHold = (on) => (on ? session.hold() : session.unhold()) !== false;
 window.sbHangup = () => { if (session && !session.isEnded()) session.terminate(); };
 
 // Dominant frequency (100-4000 Hz) of what we hear, and its level in dB.

@@ -37,9 +37,9 @@ type session struct {
 	// lateOffer: the INVITE had no SDP; our offer goes in the 200 and the
 	// answer comes in the ACK (RingCentral queue pickup, ringcentral.md 2.4).
 	lateOffer bool
-	audio    phone.AudioPair
-	cancel   context.CancelFunc
-	dlgMu    sync.Mutex // serialises in-dialog requests and SDP changes
+	audio     phone.AudioPair
+	cancel    context.CancelFunc
+	dlgMu     sync.Mutex // serialises in-dialog requests and SDP changes
 }
 
 var _ phone.Session = (*session)(nil)

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"switchboard/phone"
 	"switchboard/phone/media"
 	"switchboard/phone/sip"
+	"switchboard/phone/webrtc"
 )
 
 func main() {
@@ -173,7 +175,7 @@ func runCLI(ctx context.Context, args []string, in io.Reader, stdout, stderr io.
 		out.Emit("error", map[string]any{"message": err.Error()})
 		return err
 	}
-	core := phone.New(phone.Config{Signaler: sig, Audio: au, Logger: log, AutoAnswer: o.AutoAnswer,
+	core := phone.New(phone.Config{Signaler: withWebRTC(sig, log, o.Codecs, instanceID()), Audio: au, Logger: log, AutoAnswer: o.AutoAnswer,
 		Ringback:   func(f audio.Format) audio.Source { return tone.NewRingback(f, tone.RingbackNorthAmerica) },
 		StatsEvery: time.Duration(o.StatsEvery) * time.Second,
 		RecordDir:  o.RecordDir, OpenRecorder: openRecorder})
@@ -257,7 +259,7 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 	if ownRinger {
 		ringtone = nil
 	}
-	core := phone.New(phone.Config{Signaler: sig, Audio: au, Logger: log,
+	core := phone.New(phone.Config{Signaler: withWebRTC(sig, log, st.Codecs, st.InstanceID), Audio: au, Logger: log,
 		Ringback:   func(f audio.Format) audio.Source { return tone.NewRingback(f, tone.RingbackNorthAmerica) },
 		Ringtone:   ringtone,
 		StatsEvery: 5 * time.Second,
@@ -283,4 +285,17 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 			resample.NewSink(au.Sink(), audio.Mono48k), "opus")
 	}
 	return guiCore{Phone: core, Echo: echo, Audio: devs, Levels: meter, Trace: traceBuf}, nil
+}
+
+// withWebRTC puts the WebRTC backend (ws/wss accounts) beside the plain
+// SIP signaler: phone.Router dispatches by account transport.
+func withWebRTC(plain *sip.Signaler, log *slog.Logger, codecs []string, instance string) phone.Signaler {
+	var wc []string
+	for _, c := range codecs { // WebRTC speaks Opus and G.711 only
+		switch strings.ToUpper(c) {
+		case "OPUS", "PCMU", "PCMA":
+			wc = append(wc, c)
+		}
+	}
+	return phone.Router{Plain: plain, WebRTC: webrtc.New(webrtc.Config{InstanceID: instance, Logger: log, Codecs: wc})}
 }

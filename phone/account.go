@@ -3,6 +3,7 @@ package phone
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -34,8 +35,9 @@ type Provider string
 
 // Providers with presets.
 const (
-	ProviderGeneric Provider = "generic"
-	ProviderSinch   Provider = "sinch"
+	ProviderGeneric     Provider = "generic"
+	ProviderSinch       Provider = "sinch"
+	ProviderRingCentral Provider = "ringcentral" // WSS + sipInfo (phone/ringcentral)
 )
 
 // DialPlan turns what a user types into a dialable number.
@@ -67,6 +69,9 @@ type Account struct {
 	Enabled       bool          `json:"enabled"`
 	// Register false means the account only places calls (trunks with IP auth).
 	NoRegister bool `json:"no_register,omitempty"`
+	// ICEServers are STUN/TURN URLs for WebRTC (ws/wss) accounts, e.g.
+	// "stun:stun.example.com:3478".
+	ICEServers []string `json:"ice_servers,omitempty"`
 
 	// Call handling (agents): where Park sends a call (extension or
 	// feature code such as "*700"); the user's other devices Flip offers;
@@ -94,6 +99,15 @@ func SinchPreset(trunk, user string) Account {
 		Provider: ProviderSinch, DialPlan: DialPlan{DefaultCountry: "US", E164: true},
 		SRTP: SRTPOff, Enabled: true,
 	}
+}
+
+// WebRTCGatewayPreset returns a generic WebRTC gateway account
+// (FreeSWITCH, Asterisk, Kamailio): the server's wss:// URL, the SIP
+// domain and user, and optional STUN/TURN servers. The password goes to the
+// keyring, not here.
+func WebRTCGatewayPreset(wssURL, domain, user string, iceServers []string) Account {
+	return Account{ID: "webrtc-" + user + "@" + domain, AOR: "sip:" + user + "@" + domain, Transport: WSS,
+		OutboundProxy: wssURL, ICEServers: iceServers, Provider: ProviderGeneric, Enabled: true}
 }
 
 // GenericPreset returns an empty generic SIP account.
@@ -140,6 +154,14 @@ func (a Account) Validate() error {
 	}
 	for _, f := range []struct{ name, v string }{{"registrar", a.Registrar}, {"outbound proxy", a.OutboundProxy}} {
 		if f.v == "" {
+			continue
+		}
+		if (a.Transport == WS || a.Transport == WSS) && f.name == "outbound proxy" &&
+			(strings.HasPrefix(f.v, "ws://") || strings.HasPrefix(f.v, "wss://")) {
+			// A WebSocket server URL (wss://host:port/path).
+			if _, err := url.Parse(f.v); err != nil {
+				return &FieldError{f.name, err.Error()}
+			}
 			continue
 		}
 		if _, err := ParseURI(f.v); err != nil {

@@ -6,7 +6,10 @@
 #   scripts/deps.sh        build deps: C toolchain for cgo, Fyne's OpenGL/X11
 #                          headers, the ALSA runtime miniaudio (malgo) dlopens
 #   scripts/deps.sh test   also the integration-test peers: kamailio (+ TLS
-#                          module), baresip, sipp, openssl
+#                          and websocket modules), rtpengine-daemon (userspace,
+#                          no kernel module), chromium (browser peer; node/npm
+#                          are expected, see scripts/webrtc-js.sh), baresip,
+#                          sipp, openssl
 #
 # Runs apt-get as root, or through sudo when not root. Go itself is not
 # installed here (Debian 12's golang is too old for go.mod's `go 1.26`); a
@@ -25,7 +28,7 @@ build_pkgs=(
 	libasound2
 )
 # Peers started by internal/testpeer.
-test_pkgs=(kamailio kamailio-tls-modules baresip-core sip-tester openssl
+test_pkgs=(kamailio kamailio-tls-modules kamailio-websocket-modules rtpengine-daemon chromium baresip-core sip-tester openssl
 	xvfb xdotool x11-apps netpbm pulseaudio pulseaudio-utils gnome-keyring libsecret-tools dbus dbus-x11)
 
 want=("${build_pkgs[@]}")

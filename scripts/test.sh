@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs Switchboard's whole test suite: unit tests, fuzz seeds, and the
-# integration tests against real Kamailio, baresip and sipp on loopback.
+# integration tests against real Kamailio (with websocket), rtpengine,
+# baresip, sipp and JsSIP in headless Chromium on loopback.
 # Installs what a fresh Debian/Ubuntu machine lacks first (apt packages,
 # Go modules). Extra arguments go to `go test` (e.g. -run TestRegister).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/deps.sh test
+# JsSIP, playwright-core and esbuild for the browser peer, outside the repo.
+./scripts/webrtc-js.sh
 export PATH="$PATH:/usr/local/go/bin"
 export LANG=C.UTF-8
 # Tests must never touch a real keyring or session bus.

@@ -15,13 +15,18 @@ import (
 
 	"switchboard/app"
 	"switchboard/phone"
+	"switchboard/phone/ringcentral"
 )
 
 // Provider preset names as the settings dialog shows them.
 const (
-	presetGeneric = "Generic SIP"
-	presetSinch   = "Sinch"
+	presetGeneric     = "Generic SIP"
+	presetSinch       = "Sinch"
+	presetWebRTC      = "WebRTC gateway"
+	presetRingCentral = "RingCentral"
 )
+
+var presets = []string{presetGeneric, presetSinch, presetWebRTC, presetRingCentral}
 
 var transports = []string{string(phone.UDP), string(phone.TCP), string(phone.TLS), string(phone.WS), string(phone.WSS)}
 
@@ -83,6 +88,7 @@ type accountForm struct {
 	dlg                                                     *dialog.CustomDialog
 	provider, transport                                     *widget.Select
 	name, aor, authUser, password, registrar, proxy, expiry *widget.Entry
+	ice                                                     *widget.Entry
 	enabled                                                 *widget.Check
 	errLabel                                                *widget.Label
 	save                                                    *widget.Button
@@ -111,7 +117,9 @@ func (u *UI) showAccountForm(orig *phone.Account) *accountForm {
 	f.errLabel.Importance = widget.DangerImportance
 	f.errLabel.Wrapping = fyne.TextWrapWord
 	f.errLabel.Hide()
-	f.provider = widget.NewSelect([]string{presetGeneric, presetSinch}, f.applyPreset)
+	f.ice = widget.NewEntry()
+	f.ice.SetPlaceHolder("WebRTC only, e.g. stun:stun.example.com:3478")
+	f.provider = widget.NewSelect(presets, f.applyPreset)
 
 	title := "Add account"
 	if orig != nil {
@@ -127,10 +135,16 @@ func (u *UI) showAccountForm(orig *phone.Account) *accountForm {
 			f.expiry.SetText(strconv.Itoa(int(a.Expiry / time.Second)))
 		}
 		f.transport.SetSelected(string(orDefault(a.Transport, phone.UDP)))
+		f.ice.SetText(strings.Join(a.ICEServers, ", "))
 		f.enabled.SetChecked(a.Enabled)
-		if a.Provider == phone.ProviderSinch {
+		switch {
+		case a.Provider == phone.ProviderSinch:
 			f.provider.SetSelected(presetSinch)
-		} else {
+		case a.Provider == phone.ProviderRingCentral:
+			f.provider.SetSelected(presetRingCentral)
+		case phone.IsWebRTC(&a):
+			f.provider.SetSelected(presetWebRTC)
+		default:
 			f.provider.SetSelected(presetGeneric)
 		}
 	} else {
@@ -147,6 +161,7 @@ func (u *UI) showAccountForm(orig *phone.Account) *accountForm {
 		widget.NewFormItem("Registrar", f.registrar),
 		widget.NewFormItem("Outbound proxy", f.proxy),
 		widget.NewFormItem("Transport", f.transport),
+		widget.NewFormItem("ICE servers", f.ice),
 		widget.NewFormItem("Expiry (s)", f.expiry),
 		widget.NewFormItem("", f.enabled),
 	)
@@ -154,7 +169,8 @@ func (u *UI) showAccountForm(orig *phone.Account) *accountForm {
 	f.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { f.dlg.Hide() })
 	f.calls = newCallHandlingForm(orig, u.win)
-	f.dlg = dialog.NewCustomWithoutButtons(title, container.NewVBox(form, f.calls.box, f.errLabel), u.win)
+	importRC := widget.NewButton("Paste RingCentral sipInfo…", func() { u.showSipInfoImport(f) })
+	f.dlg = dialog.NewCustomWithoutButtons(title, container.NewVBox(form, importRC, f.calls.box, f.errLabel), u.win)
 	f.dlg.SetButtons([]fyne.CanvasObject{cancel, f.save})
 	f.dlg.Resize(fyne.NewSize(460, 0))
 	f.dlg.Show()
@@ -178,12 +194,66 @@ func (f *accountForm) applyPreset(name string) {
 		if f.orig == nil {
 			f.transport.SetSelected(string(phone.UDP))
 		}
+	case presetWebRTC:
+		f.aor.SetPlaceHolder("sip:alice@example.com")
+		f.proxy.SetPlaceHolder("wss://gateway.example.com:8089/ws")
+		if f.orig == nil {
+			f.transport.SetSelected(string(phone.WSS))
+		}
+	case presetRingCentral:
+		f.aor.SetPlaceHolder("sip:16505550100@sip.ringcentral.com (paste sipInfo below)")
+		f.proxy.SetPlaceHolder("wss://sip10.ringcentral.com:8083")
+		if f.orig == nil {
+			f.transport.SetSelected(string(phone.WSS))
+		}
 	default:
 		f.aor.SetPlaceHolder("sip:alice@example.com")
+		f.proxy.SetPlaceHolder("none")
 		if f.orig == nil && f.transport.Selected == "" {
 			f.transport.SetSelected(string(phone.UDP))
 		}
 	}
+}
+
+// showSipInfoImport asks for RingCentral's sipInfo JSON and fills the form
+// from it (the password goes to the keyring when the form is saved).
+func (u *UI) showSipInfoImport(f *accountForm) {
+	text := widget.NewMultiLineEntry()
+	text.SetPlaceHolder(`{"sipInfo":[{"username":"…","password":"…","authorizationId":"…","domain":"sip.ringcentral.com","outboundProxy":"…:8083","transport":"WSS"}]}`)
+	text.SetMinRowsVisible(8)
+	text.Wrapping = fyne.TextWrapBreak
+	d := dialog.NewCustomConfirm("RingCentral sipInfo", "Fill in", "Cancel", text, func(ok bool) {
+		if !ok {
+			return
+		}
+		if err := f.fillFromSipInfo(text.Text); err != nil {
+			f.errLabel.SetText("sipInfo: " + ErrorText(err))
+			f.errLabel.Show()
+			return
+		}
+		f.errLabel.Hide()
+	}, u.win)
+	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
+}
+
+// fillFromSipInfo fills the form from pasted sipInfo JSON.
+func (f *accountForm) fillFromSipInfo(text string) error {
+	si, err := ringcentral.Parse([]byte(text))
+	if err != nil {
+		return err
+	}
+	a := si.Account()
+	f.provider.SetSelected(presetRingCentral)
+	f.name.SetText(a.DisplayName)
+	f.aor.SetText(a.AOR)
+	f.authUser.SetText(a.AuthUser)
+	f.password.SetText(si.Password)
+	f.registrar.SetText("")
+	f.proxy.SetText(a.OutboundProxy)
+	f.transport.SetSelected(string(a.Transport))
+	f.ice.SetText(strings.Join(a.ICEServers, ", "))
+	return nil
 }
 
 // account builds the account the form describes, or a *phone.FieldError.
@@ -203,6 +273,18 @@ func (f *accountForm) account() (phone.Account, error) {
 		if f.orig == nil {
 			a.Codecs = p.Codecs
 		}
+	}
+	switch f.provider.Selected {
+	case presetRingCentral:
+		a.Provider = phone.ProviderRingCentral
+	case presetWebRTC, presetGeneric:
+		if a.Provider == phone.ProviderRingCentral {
+			a.Provider = phone.ProviderGeneric
+		}
+	}
+	a.ICEServers = nil
+	for _, s := range strings.FieldsFunc(f.ice.Text, func(r rune) bool { return r == ',' || r == ' ' }) {
+		a.ICEServers = append(a.ICEServers, s)
 	}
 	a.DisplayName = strings.TrimSpace(f.name.Text)
 	a.AOR = strings.TrimSpace(f.aor.Text)

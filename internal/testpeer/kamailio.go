@@ -33,6 +33,14 @@ type KamailioOptions struct {
 	Debug int
 	// ReadyTimeout bounds start-up (default 20 s).
 	ReadyTimeout time.Duration
+	// WebSocket adds SIP over WebSocket listeners (RFC 7118): ws on WSAddr
+	// and wss (same certificate as TLS) on WSSAddr, with the NAT handling
+	// WebSocket clients need (webrtc-notes 9-12).
+	WebSocket bool
+	// Rtpengine, if set, anchors every call's media in it, bridging
+	// WebRTC legs (ws/wss: ICE, DTLS-SRTP, rtcp-mux) and plain RTP legs
+	// (webrtc-notes 13).
+	Rtpengine *Rtpengine
 }
 
 // Kamailio is a running Kamailio registrar/proxy started by StartKamailio.
@@ -40,6 +48,9 @@ type Kamailio struct {
 	// UDPAddr, TCPAddr and TLSAddr are "127.0.0.1:port" listen addresses.
 	// UDP and TCP share one port number.
 	UDPAddr, TCPAddr, TLSAddr string
+	// WSAddr and WSSAddr are the WebSocket listeners ("127.0.0.1:port",
+	// path "/") when KamailioOptions.WebSocket is set.
+	WSAddr, WSSAddr string
 	// Domain is the served SIP domain and digest realm.
 	Domain string
 	// CAFile is the PEM CA certificate that signed the TLS server
@@ -84,6 +95,9 @@ func StartKamailio(t testing.TB, opt KamailioOptions) *Kamailio {
 		if _, err := os.Stat(filepath.Join(mdir, "tls.so")); err != nil {
 			missing(t, "kamailio tls module (tls.so) not found in "+mdir, "kamailio-tls-modules")
 		}
+		if _, err := os.Stat(filepath.Join(mdir, "websocket.so")); err != nil && opt.WebSocket {
+			missing(t, "kamailio websocket module (websocket.so) not found in "+mdir, "kamailio-websocket-modules")
+		}
 	}
 	if opt.Domain == "" {
 		opt.Domain = "switchboard.test"
@@ -124,6 +138,17 @@ func StartKamailio(t testing.TB, opt KamailioOptions) *Kamailio {
 	k.UDPAddr = fmt.Sprintf("127.0.0.1:%d", port)
 	k.TCPAddr = k.UDPAddr
 	k.TLSAddr = fmt.Sprintf("127.0.0.1:%d", tlsPort)
+	if opt.WebSocket {
+		used := map[int]bool{port: true, tlsPort: true}
+		for _, a := range []*string{&k.WSAddr, &k.WSSAddr} {
+			p := FreePort(t, "tcp")
+			for used[p] {
+				p = FreePort(t, "tcp")
+			}
+			used[p] = true
+			*a = fmt.Sprintf("127.0.0.1:%d", p)
+		}
+	}
 	cfg, err := kamailioConfig(k, port, tlsPort, certs, mdir)
 	if err != nil {
 		t.Fatalf("testpeer: kamailio cfg: %v", err)
@@ -304,6 +329,13 @@ func kamailioConfig(k *Kamailio, port, tlsPort int, certs certFiles, mdir string
 		"Cert": cfgString(certs.Cert), "Key": cfgString(certs.Key), "CA": cfgString(certs.CA),
 		"MPath": mdir, "Debug": k.opt.Debug,
 	}
+	if k.opt.WebSocket {
+		data["WSPort"] = portOf(k.WSAddr)
+		data["WSSPort"] = portOf(k.WSSAddr)
+	}
+	if k.opt.Rtpengine != nil {
+		data["RTPE"] = k.opt.Rtpengine.NGAddr
+	}
 	var b strings.Builder
 	if err := kamailioTmpl.Execute(&b, data); err != nil {
 		return "", err
@@ -335,7 +367,9 @@ enable_tls=yes
 listen=udp:127.0.0.1:{{.Port}}
 listen=tcp:127.0.0.1:{{.Port}}
 listen=tls:127.0.0.1:{{.TLSPort}}
-{{if .MPath}}mpath="{{.MPath}}/"{{end}}
+{{if .WSPort}}listen=tcp:127.0.0.1:{{.WSPort}}
+listen=tls:127.0.0.1:{{.WSSPort}}
+{{end}}{{if .MPath}}mpath="{{.MPath}}/"{{end}}
 
 loadmodule "tm.so"
 loadmodule "tmx.so"
@@ -355,7 +389,11 @@ loadmodule "auth.so"
 loadmodule "htable.so"
 loadmodule "nathelper.so"
 loadmodule "tls.so"
-
+{{if .WSPort}}loadmodule "xhttp.so"
+loadmodule "websocket.so"
+{{end}}{{if .RTPE}}loadmodule "rtpengine.so"
+modparam("rtpengine", "rtpengine_sock", "udp:{{.RTPE}}")
+{{end}}
 modparam("tm", "fr_timer", 10000)
 modparam("tm", "fr_inv_timer", 60000)
 modparam("rr", "enable_full_lr", 1)
@@ -379,13 +417,30 @@ event_route[htable:mod-init] {
 {{range .Users}}	$sht(users=>{{.Name}}) = {{.Password}};
 {{end}}}
 
-request_route {
+{{if .WSPort}}# WebSocket handshake on the ws/wss ports only.
+event_route[xhttp:request] {
+	set_reply_close();
+	set_reply_no_connect();
+	if ($Rp != {{.WSPort}} && $Rp != {{.WSSPort}}) {
+		xhttp_reply("403", "Forbidden", "", "");
+		exit;
+	}
+	if ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {
+		if (ws_handle_handshake()) {
+			exit;
+		}
+	}
+	xhttp_reply("404", "Not Found", "", "");
+}
+
+{{end}}request_route {
 	route(REQINIT);
 	route(NATDETECT);
 
 	if (is_method("CANCEL")) {
 		if (t_check_trans()) {
-			route(RELAY);
+{{if .RTPE}}			rtpengine_delete();
+{{end}}			route(RELAY);
 		}
 		exit;
 	}
@@ -440,7 +495,18 @@ route[REQINIT] {
 # e.g. TCP) is fixed (REGISTER: stored as received).
 route[NATDETECT] {
 	force_rport();
-	if (nat_uac_test("19")) {
+{{if .WSPort}}	if ($pr == "ws" || $pr == "wss") {
+		# WebSocket client: its Contact (.invalid host) is unreachable;
+		# registrations store the source, other requests get an alias.
+		setflag(7);
+		if (is_method("REGISTER")) {
+			fix_nated_register();
+		} else if (is_present_hf("Contact")) {
+			add_contact_alias();
+		}
+		return;
+	}
+{{end}}	if (nat_uac_test("19")) {
 		if (is_method("REGISTER")) {
 			fix_nated_register();
 		} else if (is_first_hop()) {
@@ -462,7 +528,13 @@ route[WITHINDLG] {
 		return;
 	}
 	if (loose_route()) {
-		route(RELAY);
+{{if .WSPort}}		handle_ruri_alias();
+{{end}}{{if .RTPE}}		if (is_method("BYE")) {
+			rtpengine_delete();
+		} else if (is_method("INVITE|UPDATE")) {
+			route(RTPE_OFFER);
+		}
+{{end}}		route(RELAY);
 		exit;
 	}
 	if (is_method("ACK")) {
@@ -543,7 +615,10 @@ route[LOCATION] {
 		sl_send_reply("480", "Temporarily Unavailable");
 		exit;
 	}
-	route(RELAY);
+{{if .RTPE}}	if (is_method("INVITE")) {
+		t_on_branch("RTPE_BRANCH");
+	}
+{{end}}	route(RELAY);
 	exit;
 }
 
@@ -561,12 +636,46 @@ route[RELAY] {
 # Contact; point it at the connection it came on instead.
 onreply_route[MANAGE_REPLY] {
 	if (status =~ "[12][0-9][0-9]" && is_present_hf("Contact")) {
-		if ($pr != "udp" || nat_uac_test("1")) {
+{{if .WSPort}}		if ($pr == "ws" || $pr == "wss") {
+			add_contact_alias();
+		} else {{end}}if ($pr != "udp" || nat_uac_test("1")) {
 			fix_nated_contact();
 		}
 	}
+{{if .RTPE}}	if (status =~ "(18[03])|(2[0-9][0-9])" && has_body("application/sdp") && is_method("INVITE|UPDATE")) {
+		# The answer goes back towards the leg the request came from.
+		if (isflagset(7)) {
+			rtpengine_answer("ICE=force SDES-off UDP/TLS/RTP/SAVPF rtcp-mux-offer rtcp-mux-require generate-mid replace-origin replace-session-connection");
+		} else {
+			rtpengine_answer("ICE=remove DTLS=off SDES-off RTP/AVP rtcp-mux-demux replace-origin replace-session-connection");
+		}
+	}
+{{end}}}
+{{if .RTPE}}
+branch_route[RTPE_BRANCH] {
+	route(RTPE_OFFER);
 }
+
+# The offer is rewritten for the next hop: WebRTC profile towards ws/wss.
+route[RTPE_OFFER] {
+	if (!has_body("application/sdp")) {
+		return;
+	}
+	if ($ru =~ "transport=wss?" || $du =~ "transport=wss?") {
+		rtpengine_offer("ICE=force SDES-off UDP/TLS/RTP/SAVPF rtcp-mux-offer rtcp-mux-require generate-mid replace-origin replace-session-connection");
+	} else {
+		rtpengine_offer("ICE=remove DTLS=off SDES-off RTP/AVP rtcp-mux-demux replace-origin replace-session-connection");
+	}
+}
+{{end}}
 `))
+
+func portOf(addr string) int {
+	_, p, _ := strings.Cut(addr, ":")
+	n := 0
+	fmt.Sscan(p, &n)
+	return n
+}
 
 // Register sends a REGISTER for user (digest-authenticated with password)
 // over transport and returns the final response: 200 with the bindings on

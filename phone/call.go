@@ -118,23 +118,25 @@ func next(s CallState, ev callEvent) (CallState, bool) {
 
 // CallInfo is the snapshot of one call.
 type CallInfo struct {
-	ID          CallID
-	AccountID   string // "" for direct-IP calls
-	Direction   Direction
-	Peer        string // remote URI
-	PeerName    string // display name if any
-	State       CallState
-	RemoteHold  bool
-	Muted       bool
-	Codec       string
-	StartedAt   time.Time
-	AnsweredAt  time.Time
-	EndedAt     time.Time
-	Cause       EndCause
-	Reason      string // human detail for the cause, e.g. "486 Busy Here"
-	EarlyMedia  bool
-	Recording   bool
-	SIPCallID   string
-	AutoAnswer  bool
-	Transferred bool
+	ID         CallID
+	AccountID  string // "" for direct-IP calls
+	Direction  Direction
+	Peer       string // remote URI
+	PeerName   string // display name if any
+	State      CallState
+	RemoteHold bool
+	Muted      bool
+	Codec      string
+	StartedAt  time.Time
+	AnsweredAt time.Time
+	EndedAt    time.Time
+	Cause      EndCause
+	Reason     string // human detail for the cause, e.g. "486 Busy Here"
+	EarlyMedia bool
+	Recording  bool
+	SIPCallID  string
+	AutoAnswer bool
+	// ServerRecording: the provider records this call (ServerRecord).
+	ServerRecording bool
+	Transferred     bool
 }

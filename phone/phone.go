@@ -89,6 +89,7 @@ type call struct {
 	consultOf CallID
 	referOf   CallID
 	conf      *confLeg // in the local conference (conference.go)
+	divert    string   // ringing call handed to the provider (voicemail, forward): the end reason
 }
 
 // New returns a Phone; nothing runs until Run.
@@ -547,6 +548,10 @@ func (p *Phone) end(c *call, cause EndCause, reason string) {
 	}
 	if c.info.State == StateIncoming && cause == CauseCancelled {
 		cause = CauseMissed
+		if c.divert != "" {
+			// The provider took the call over as asked (inbound.go).
+			cause, reason = CauseForwarded, c.divert
+		}
 	}
 	c.info.State = StateEnded
 	c.info.Cause, c.info.Reason = cause, reason

@@ -160,3 +160,24 @@ type Transferer interface {
 type InfoSender interface {
 	SendInfo(ctx context.Context, contentType string, body []byte) error
 }
+
+// ProviderResult is the outcome of a provider call-control command.
+type ProviderResult struct {
+	Code        int // 0: success
+	Description string
+	Extension   string // park: where the call waits
+	Number      string // flip: the number rung
+}
+
+// ProviderControl is a Session on a provider with its own call control
+// (RingCentral: JSON commands over INFO, x-rc/agent MESSAGE). The Phone
+// prefers it to the standard SIP ways where the account's provider has it.
+type ProviderControl interface {
+	// ProviderCommand runs an in-call command ("callpark", "callflip" with
+	// target, "startcallrecord", "stopcallrecord") and waits for its result.
+	ProviderCommand(ctx context.Context, command, target string) (ProviderResult, error)
+	// ProviderAgent sends a command about a ringing inbound call
+	// ("voicemail", "decline", "forward" to target, "reply" with text); the
+	// server then cancels the call.
+	ProviderAgent(ctx context.Context, command, target, text string) error
+}

@@ -98,6 +98,13 @@ func (p *Phone) Park(id CallID) error {
 		if err != nil {
 			return err
 		}
+		if pc, ok := p.providerControl(c); ok {
+			if c.info.State != StateActive && c.info.State != StateHeld {
+				return ErrBadState
+			}
+			p.rcPark(c, pc)
+			return nil
+		}
 		a, ok := p.accounts[c.info.AccountID]
 		if !ok || a.acct.ParkCode == "" {
 			return ErrNoParkCode
@@ -177,7 +184,18 @@ func (p *Phone) Consult(id CallID, target string) (CallID, error) {
 // transfer to ourselves) and drops this leg. EvFlip events report progress.
 func (p *Phone) Flip(id CallID, device string) error {
 	kid := p.newID()
-	return p.call(func() error { return p.consult(id, kid, XferFlip, device) })
+	return p.call(func() error {
+		if c, err := p.resolve(id, StateActive, StateHeld); err == nil {
+			if pc, ok := p.providerControl(c); ok {
+				if device == "" {
+					return errors.New("flip to which device?")
+				}
+				p.rcFlip(c, pc, device)
+				return nil
+			}
+		}
+		return p.consult(id, kid, XferFlip, device)
+	})
 }
 
 func (p *Phone) consult(id, kid CallID, kind, target string) error {

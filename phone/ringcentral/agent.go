@@ -38,6 +38,7 @@ const (
 	CmdClientForward        = 10
 	CmdClientVoicemail      = 11
 	CmdClientReject         = 12
+	CmdClientReply          = 14
 	CmdClientReceiveConfirm = 17
 )
 
@@ -45,11 +46,21 @@ const (
 // Hdr copies SID and Req, swaps From and To; Bdy carries Cln (our
 // authorization ID).
 func AgentBody(p PRc, cmd int, authorizationID string) []byte {
+	return agentBodyWith(p, cmd, authorizationID, nil)
+}
+
+// agentBodyWith is AgentBody with extra Bdy attributes (forward target,
+// reply text), in order.
+func agentBodyWith(p PRc, cmd int, authorizationID string, extra [][2]string) []byte {
 	esc := func(s string) string {
 		var b strings.Builder
 		_ = xml.EscapeText(&b, []byte(s))
 		return strings.ReplaceAll(b.String(), `"`, "&quot;")
 	}
-	return []byte(fmt.Sprintf(`<Msg><Hdr SID="%s" Req="%s" From="%s" To="%s" Cmd="%d"/><Bdy Cln="%s"/></Msg>`,
-		esc(p.Hdr.SID), esc(p.Hdr.Req), esc(p.Hdr.To), esc(p.Hdr.From), cmd, esc(authorizationID)))
+	var attrs strings.Builder
+	for _, kv := range extra {
+		fmt.Fprintf(&attrs, ` %s="%s"`, kv[0], esc(kv[1]))
+	}
+	return []byte(fmt.Sprintf(`<Msg><Hdr SID="%s" Req="%s" From="%s" To="%s" Cmd="%d"/><Bdy Cln="%s"%s/></Msg>`,
+		esc(p.Hdr.SID), esc(p.Hdr.Req), esc(p.Hdr.To), esc(p.Hdr.From), cmd, esc(authorizationID), attrs.String()))
 }

@@ -88,6 +88,8 @@ func (s *Signaler) routes(srv *sipgo.Server) {
 			if d, ok := parseDTMFRelay(req.Body()); ok {
 				c.emit(phone.SessionEvent{Kind: phone.SessDTMF, Digit: d})
 			}
+		} else if c.rc != nil && c.rc.HandleInfo(req.Body()) {
+			// a result of our RingCentral command: delivered to its caller
 		} else if len(req.Body()) > 0 {
 			c.emit(phone.SessionEvent{Kind: phone.SessInfo, ContentType: ct, Body: req.Body()})
 		}
@@ -178,6 +180,11 @@ func (s *Signaler) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c := &session{sig: s, callID: req.CallID().Value(), ready: make(chan struct{}), settled: make(chan struct{}),
 		acct: s.account(accountID)}
+	if h := req.GetHeader("P-rc"); h != nil {
+		c.setupRC(h.Value())
+	} else {
+		c.setupRC("")
+	}
 	if err := c.newMedia(context.Background(), sourceHost(req)); err != nil {
 		s.log.Error("media for inbound call", "err", err)
 		respond(tx, req, 500, "Server Internal Error", nil)
@@ -230,6 +237,17 @@ func (s *Signaler) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	close(c.ready)
 	_ = c.respond(100, "Trying")
 	_ = c.respond(180, "Ringing")
+	if c.rc != nil && c.rc.PRc != nil {
+		// RingCentral: confirm receipt, or "to voicemail" will not work
+		// (ringcentral.md 2.4).
+		go func() {
+			ctx, cancel := context.WithTimeout(dlg.Context(), 10*time.Second)
+			defer cancel()
+			if err := c.rc.Agent(ctx, "confirm", "", ""); err != nil {
+				s.log.Warn("RingCentral receive-confirm failed", "call", c.callID, "err", err)
+			}
+		}()
+	}
 	// sipgo ends the INVITE transaction when this handler returns, so stay
 	// here until we have sent a final response or the caller cancelled.
 	select {

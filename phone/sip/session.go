@@ -18,6 +18,7 @@ import (
 	"switchboard/phone"
 	"switchboard/phone/dialplan"
 	"switchboard/phone/media"
+	"switchboard/phone/ringcentral"
 )
 
 // session is one call: a sipgo dialog (client or server side) plus its
@@ -40,9 +41,10 @@ type session struct {
 	ended    bool
 	started  bool
 	audio    phone.AudioPair
-	cancel   context.CancelFunc // outbound: cancels the INVITE (CANCEL)
-	dlgMu    sync.Mutex         // serialises in-dialog requests we send
-	final    bool               // inbound: a final response went out (under dlgMu)
+	cancel   context.CancelFunc   // outbound: cancels the INVITE (CANCEL)
+	dlgMu    sync.Mutex           // serialises in-dialog requests we send
+	final    bool                 // inbound: a final response went out (under dlgMu)
+	rc       *ringcentral.Control // RingCentral call control (rc.go), or nil
 }
 
 var _ phone.Session = (*session)(nil)
@@ -194,6 +196,7 @@ func (s *Signaler) Dial(ctx context.Context, req phone.DialRequest, h phone.Sess
 	}
 	c := &session{sig: s, handler: h, acct: req.Account, pw: req.Password, audio: req.Audio, ready: make(chan struct{})}
 	close(c.ready)
+	c.setupRC("")
 	peerHost := recipient.Host
 	if dest != "" {
 		peerHost, _, _ = strings.Cut(dest, ":")

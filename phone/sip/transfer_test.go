@@ -452,3 +452,66 @@ func TestConference(t *testing.T) {
 	}
 	c.wait(t, phone.EvHeld, phone.EvEnded)
 }
+
+// rcAccount is a RingCentral account whose "server" is sipp at sippPort.
+func rcAccount(sippPort int) phone.Account {
+	a := pbxAccount(sippPort)
+	a.ID, a.Provider, a.ParkCode = "rc", phone.ProviderRingCentral, ""
+	return a
+}
+
+// TestRingCentralPark: park on a RingCentral account is its callpark
+// command over INFO; the server's result INFO names the park extension and
+// we hang up.
+func TestRingCentralPark(t *testing.T) {
+	skipShort(t)
+	sippPort := testpeer.FreePort(t, "udp")
+	c := newCore(t, ourTone, nil)
+	if err := c.SetAccount(rcAccount(sippPort), ""); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+	done := runSippAt(t, "rc_park.xml", "", sippPort, listenAddr(t, c))
+	in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+	if err := c.Answer(in.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvAnswered, phone.EvEnded)
+	if err := c.Park(in.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	ev := c.waitTransfer(t, phone.EvPark, phone.XferDone)
+	if ev.Transfer.Extension != "813" {
+		t.Errorf("park extension %q, want 813", ev.Transfer.Extension)
+	}
+	if info := c.waitEnded(t, in.Call.ID); info.Cause != phone.CauseTransferred {
+		t.Errorf("parked call ended with %s", info.Cause)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("RingCentral scenario: %v", err)
+	}
+}
+
+// TestRingCentralVoicemail: a ringing RingCentral call is confirmed (Cmd
+// 17) and, on the user's request, sent to voicemail (Cmd 11); the server's
+// CANCEL ends it as forwarded, not missed.
+func TestRingCentralVoicemail(t *testing.T) {
+	skipShort(t)
+	sippPort := testpeer.FreePort(t, "udp")
+	c := newCore(t, ourTone, nil)
+	if err := c.SetAccount(rcAccount(sippPort), ""); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+	done := runSippAt(t, "rc_voicemail.xml", "", sippPort, listenAddr(t, c))
+	in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+	if err := c.SendToVoicemail(in.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	if info := c.waitEnded(t, in.Call.ID); info.Cause != phone.CauseForwarded || info.Reason != "sent to voicemail" {
+		t.Errorf("call ended %s %q, want forwarded / sent to voicemail", info.Cause, info.Reason)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("RingCentral scenario: %v", err)
+	}
+}

@@ -79,6 +79,16 @@ type Account struct {
 	ParkCode   string   `json:"park_code,omitempty"`
 	MyDevices  []Device `json:"my_devices,omitempty"`
 	AutoAnswer bool     `json:"auto_answer,omitempty"`
+	// Forwarding sends inbound calls on (302, or the provider's command).
+	Forwarding Forwarding `json:"forwarding,omitzero"`
+}
+
+// Forwarding rules for inbound calls; an empty target turns a rule off.
+type Forwarding struct {
+	Always        string `json:"always,omitempty"`          // every call
+	Busy          string `json:"busy,omitempty"`            // while on another call
+	NoAnswer      string `json:"no_answer,omitempty"`       // after ringing NoAnswerAfter seconds
+	NoAnswerAfter int    `json:"no_answer_after,omitempty"` // seconds; 0: DefaultNoAnswerAfter
 }
 
 // Device is one of the user's own phones a call can be flipped to.

@@ -161,39 +161,85 @@ func (p *Phone) divert(id CallID, command, target, text, reason string) error {
 		if c.info.State != StateIncoming {
 			return ErrBadState
 		}
-		sess := c.sess
-		if pc, ok := p.providerControl(c); ok {
-			// The server cancels the call once it took over; until then it
-			// keeps ringing here.
-			c.divert = reason
-			cid := c.info.ID
-			go func() {
-				ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
-				defer cancel()
-				if err := pc.ProviderAgent(ctx, command, target, text); err != nil {
-					p.post(func() {
-						if c, ok := p.calls[cid]; ok {
-							c.divert = ""
-							p.publish(Event{Kind: EvError, Call: &c.info, Message: command + " failed: " + err.Error()})
-						}
-					})
-				}
-			}()
-			return nil
-		}
-		switch command {
-		case "voicemail":
-			go p.bounded(func(ctx context.Context) error { return sess.Reject(ctx, 486) })
-		case "forward":
-			t, ok := sess.(Transferer)
-			if !ok {
-				return ErrNotSupported
-			}
-			go p.bounded(func(ctx context.Context) error { return t.Redirect(ctx, target) })
-		default:
-			return errors.New("replying with a text needs a RingCentral account")
-		}
-		p.end(c, CauseForwarded, reason)
-		return nil
+		return p.divertCall(c, command, target, text, reason)
 	})
+}
+
+// divertCall is divert on the loop.
+func (p *Phone) divertCall(c *call, command, target, text, reason string) error {
+	sess := c.sess
+	if pc, ok := p.providerControl(c); ok {
+		// The server cancels the call once it took over; until then it
+		// keeps ringing here.
+		c.divert = reason
+		cid := c.info.ID
+		go func() {
+			ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+			defer cancel()
+			if err := pc.ProviderAgent(ctx, command, target, text); err != nil {
+				p.post(func() {
+					if c, ok := p.calls[cid]; ok {
+						c.divert = ""
+						p.publish(Event{Kind: EvError, Call: &c.info, Message: command + " failed: " + err.Error()})
+					}
+				})
+			}
+		}()
+		return nil
+	}
+	switch command {
+	case "voicemail":
+		go p.bounded(func(ctx context.Context) error { return sess.Reject(ctx, 486) })
+	case "forward":
+		t, ok := sess.(Transferer)
+		if !ok {
+			return ErrNotSupported
+		}
+		go p.bounded(func(ctx context.Context) error { return t.Redirect(ctx, target) })
+	default:
+		return errors.New("replying with a text needs a RingCentral account")
+	}
+	p.end(c, CauseForwarded, reason)
+	return nil
+}
+
+// DefaultNoAnswerAfter is how long a call rings before the no-answer
+// forwarding rule takes it, when the rule sets no time.
+const DefaultNoAnswerAfter = 20 * time.Second
+
+// applyForwarding applies the account's forwarding rules to a new inbound
+// call; it returns true when the call was sent on at once.
+func (p *Phone) applyForwarding(c *call) bool {
+	a, ok := p.accounts[c.info.AccountID]
+	if !ok {
+		return false
+	}
+	f := a.acct.Forwarding
+	switch {
+	case f.Always != "":
+		return p.divertCall(c, "forward", f.Always, "", "forwarded to "+f.Always) == nil
+	case f.Busy != "" && p.active != "":
+		return p.divertCall(c, "forward", f.Busy, "", "busy: forwarded to "+f.Busy) == nil
+	case f.NoAnswer != "":
+		after := time.Duration(f.NoAnswerAfter) * time.Second
+		if after <= 0 {
+			after = DefaultNoAnswerAfter
+		}
+		id, ctx, target := c.info.ID, p.ctx, f.NoAnswer
+		go func() {
+			t := time.NewTimer(after)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			p.post(func() {
+				if c, ok := p.calls[id]; ok && c.info.State == StateIncoming && c.divert == "" {
+					_ = p.divertCall(c, "forward", target, "", "not answered: forwarded to "+target)
+				}
+			})
+		}()
+	}
+	return false
 }

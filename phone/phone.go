@@ -90,6 +90,7 @@ type call struct {
 	referOf   CallID
 	conf      *confLeg // in the local conference (conference.go)
 	divert    string   // ringing call handed to the provider (voicemail, forward): the end reason
+	redirects int      // 3xx followed so far (outbound)
 }
 
 // New returns a Phone; nothing runs until Run.
@@ -389,6 +390,38 @@ func (p *Phone) dial(id CallID, accountID, target string, edit func(*DialRequest
 	return c, nil
 }
 
+// maxRedirects bounds how many 3xx redirects one call follows.
+const maxRedirects = 3
+
+// followRedirect re-places an outbound call that was redirected (3xx) to
+// target, keeping its CallID; false when it should end instead.
+func (p *Phone) followRedirect(c *call, target string) bool {
+	if c.info.Direction != Outbound || c.redirects >= maxRedirects || c.info.State == StateEnded {
+		return false
+	}
+	req := DialRequest{Target: target, Audio: p.deviceAudio()}
+	if a, ok := p.accounts[c.info.AccountID]; ok {
+		acct := a.acct
+		req.Account, req.Password = &acct, a.pw
+	}
+	if p.active != c.info.ID {
+		req.Audio = heldAudio(c)
+	}
+	ctx, cancel := context.WithCancel(p.ctx)
+	sess, err := p.cfg.Signaler.Dial(ctx, req, p.handler(c.info.ID))
+	if err != nil {
+		cancel()
+		p.log.Info("redirect not followed", "call", c.info.ID, "target", target, "err", err)
+		return false
+	}
+	c.cancel()
+	c.cancel, c.sess = cancel, sess
+	c.redirects++
+	c.info.Peer, c.info.SIPCallID, c.info.State = target, sess.SIPCallID(), StateDialing
+	p.publish(Event{Kind: EvDialing, Call: &c.info, Message: "redirected to " + target})
+	return true
+}
+
 // handler returns the SessionHandler for call id: it only forwards.
 func (p *Phone) handler(id CallID) SessionHandler {
 	return func(ev SessionEvent) { p.post(func() { p.onSession(id, ev) }) }
@@ -406,6 +439,9 @@ func (p *Phone) onIncoming(in Incoming) SessionHandler {
 		p.publish(Event{Kind: EvIncoming, Call: &c.info, From: in.From})
 		if in.Replaces != nil {
 			p.onReplacing(c, in.Replaces)
+			return
+		}
+		if p.applyForwarding(c) {
 			return
 		}
 		after := in.AutoAnswerAfter
@@ -513,6 +549,9 @@ func (p *Phone) onSession(id CallID, ev SessionEvent) {
 	case SessInfo:
 		p.onInfo(c, ev)
 	case SessEnded:
+		if ev.Code >= 300 && ev.Code < 400 && ev.Target != "" && p.followRedirect(c, ev.Target) {
+			return
+		}
 		cause := ev.Cause
 		if x := c.xfer; x != nil && x.info.Kind != XferReferred && cause == CauseNormal &&
 			(x.info.State == XferTrying || x.info.State == XferRinging) && (x.info.Consult == "" || x.referred) {

@@ -58,7 +58,9 @@ Commands on stdin (the optional last word is a call id when several calls exist)
   record on|off (stereo WAV: us left, them right) |
   output ID | input ID (switch the sound device mid-call; "default" = system default) |
   transfer URI (blind) | consult URI, then complete or cancel (attended) | flip URI (move the
-  call to another of my devices) | park | merge | split [call] (local conference) | quit
+  call to another of my devices) | park | merge | split [call] (local conference) |
+  voicemail | forward URI | reply TEXT (a ringing call; reply on RingCentral) |
+  srecord on|off (recording on the RingCentral server) | quit
 
 Events on stdout, one JSON object per line:
   registering, registered, reg_failed {reason}, unregistered, incoming {call, from},
@@ -177,6 +179,10 @@ type Core interface {
 	Park(id phone.CallID) error
 	Merge() error
 	Split(id phone.CallID) error
+	SendToVoicemail(id phone.CallID) error
+	Forward(id phone.CallID, target string) error
+	ReplyText(id phone.CallID, text string) error
+	ServerRecord(id phone.CallID, on bool) error
 }
 
 // Writer prints events as JSON lines; safe for concurrent use.
@@ -427,6 +433,23 @@ func command(core Core, accountID, line string, out *Writer) (quit bool, err err
 			out.Emit("consulting", map[string]any{"call": string(kid), "target": args[0]})
 		}
 		return false, err
+	case "voicemail":
+		return false, core.SendToVoicemail(id(0))
+	case "forward":
+		if len(args) < 1 {
+			return false, errors.New("usage: forward URI|NUMBER [call]")
+		}
+		return false, core.Forward(id(1), args[0])
+	case "reply":
+		if len(args) < 1 {
+			return false, errors.New("usage: reply TEXT (RingCentral; the text is read to the caller)")
+		}
+		return false, core.ReplyText("", strings.Join(args, " "))
+	case "srecord":
+		if len(args) < 1 || (args[0] != "on" && args[0] != "off") {
+			return false, errors.New("usage: srecord on|off [call] (recording on the RingCentral server)")
+		}
+		return false, core.ServerRecord(id(1), args[0] == "on")
 	case "complete":
 		return false, core.CompleteTransfer(id(0))
 	case "cancel":
@@ -447,7 +470,7 @@ func command(core Core, accountID, line string, out *Writer) (quit bool, err err
 		out.Emit("stats", f)
 		return false, nil
 	}
-	return false, fmt.Errorf("unknown command %q (try: dial, answer, decline, busy, hangup, hold, unhold, mute, unmute, dtmf, info, record, transfer, consult, complete, cancel, flip, park, merge, split, input, output, stats, quit)", verb)
+	return false, fmt.Errorf("unknown command %q (try: dial, answer, decline, busy, hangup, hold, unhold, mute, unmute, dtmf, info, record, transfer, consult, complete, cancel, flip, park, merge, split, voicemail, forward, reply, srecord, input, output, stats, quit)", verb)
 }
 
 // Password returns the account password from $SWITCHBOARD_PASSWORD, else

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +115,39 @@ func TestTransferCommands(t *testing.T) {
 	if m := d.next("conference"); len(m["calls"].([]any)) != 0 {
 		t.Fatalf("after split %v", m)
 	}
+	for _, ci := range ours.Snapshot().Calls {
+		if err := ours.Hangup(ci.ID); err != nil {
+			t.Fatal(err)
+		}
+		d.next("ended")
+	}
+	for len(bob.Snapshot().Calls)+len(carol.Snapshot().Calls) > 0 {
+		select {
+		case <-bobEv:
+		case <-carolEv:
+		case <-ctx.Done():
+			t.Fatal("bob and carol still have calls")
+		}
+	}
+
+	// Forward: bob calls us, we send the ringing call to carol (302); bob
+	// follows the redirect and talks to carol.
+	ourAddr := strings.TrimPrefix(ours.Snapshot().Listen, "sip:")
+	if _, err := bob.Dial("", "sip:alice@"+ourAddr); err != nil {
+		t.Fatal(err)
+	}
+	in := d.next("incoming")
+	d.send("forward sip:carol@" + carolAddr + " " + in["call"].(string))
+	if m := d.next("ended"); m["cause"] != "forwarded" {
+		t.Fatalf("forwarded call ended %v", m)
+	}
+	for {
+		ev := waitEvent(t, bobEv, phone.EvAnswered)
+		if strings.Contains(ev.Call.Peer, "carol@") {
+			break
+		}
+	}
+	_ = bob.Hangup("")
 	d.send("park")
 	if m := d.next("error"); m["message"] == "" {
 		t.Fatalf("park without a code: %v", m)

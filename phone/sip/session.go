@@ -347,8 +347,15 @@ func (c *session) waitAnswer(ctx context.Context) {
 		switch {
 		case errors.As(err, &dr):
 			code := dr.Res.StatusCode
-			c.emit(phone.SessionEvent{Kind: phone.SessEnded, Code: code, Cause: phone.CauseFromStatus(code),
-				Reason: fmt.Sprintf("%d %s", code, dr.Res.Reason)})
+			ev := phone.SessionEvent{Kind: phone.SessEnded, Code: code, Cause: phone.CauseFromStatus(code),
+				Reason: fmt.Sprintf("%d %s", code, dr.Res.Reason)}
+			if ct := dr.Res.Contact(); code >= 300 && code < 400 && ct != nil {
+				// Redirect: the core may follow it (Target).
+				u := ct.Address
+				ev.Target = (&sip.Uri{Scheme: u.Scheme, User: u.User, Host: u.Host, Port: u.Port}).String()
+				ev.Cause = phone.CauseForwarded
+			}
+			c.emit(ev)
 		case ctx.Err() != nil:
 			c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseCancelled, Reason: "cancelled"})
 		default:

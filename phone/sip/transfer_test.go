@@ -515,3 +515,25 @@ func TestRingCentralVoicemail(t *testing.T) {
 		t.Fatalf("RingCentral scenario: %v", err)
 	}
 }
+
+// TestForwardAlways: with an "always" forwarding rule, a call from the PBX
+// is redirected (302 to the target) without ringing here.
+func TestForwardAlways(t *testing.T) {
+	skipShort(t)
+	sippPort := testpeer.FreePort(t, "udp")
+	c := newCore(t, ourTone, nil)
+	a := pbxAccount(sippPort)
+	a.Forwarding.Always = "+15550001111"
+	if err := c.SetAccount(a, ""); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+	done := runSippAt(t, "uac_forwarded.xml", "", sippPort, listenAddr(t, c))
+	in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+	if info := c.waitEnded(t, in.Call.ID); info.Cause != phone.CauseForwarded {
+		t.Errorf("call ended %s %q, want forwarded", info.Cause, info.Reason)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("caller scenario: %v", err)
+	}
+}

@@ -241,7 +241,7 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 		listen = "0.0.0.0:5060"
 	}
 	sipCfg := sip.Config{Listen: listen, Codecs: st.Codecs, InstanceID: st.InstanceID, Logger: log, Trace: true,
-		RTPPortMin: st.RTPPortMin, RTPPortMax: st.RTPPortMax}
+		RTPPortMin: st.RTPPortMin, RTPPortMax: st.RTPPortMax, STUNServer: st.STUN}
 	sig, err := sip.New(ctx, sipCfg)
 	if err != nil && listen != "0.0.0.0:0" {
 		// Port taken (another softphone?): take any free port rather than fail.

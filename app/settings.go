@@ -67,8 +67,8 @@ type Settings struct {
 	Codecs []string `json:"codecs,omitempty"`
 	// ListenAddr is the local SIP address for direct-IP calls ("" = backend default).
 	ListenAddr string `json:"listen_addr,omitempty"`
-	// STUN is a host:port used to learn the public address ("" = none).
-	// It is stored for the SIP backend, which does not use it yet.
+	// STUN is a host:port used to learn the public address of account
+	// calls' RTP (advertised in their SDP); "" = none.
 	STUN string `json:"stun,omitempty"`
 	// RTPPortMin and RTPPortMax bound the local RTP ports (0 = backend
 	// default). ListenAddr, the RTP range and STUN apply at the next start.

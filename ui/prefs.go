@@ -370,7 +370,7 @@ func (u *UI) buildNetworkPrefs(p *prefsDialog) fyne.CanvasObject {
 	p.netSave = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { u.saveNetwork(p) })
 	p.netSave.Importance = widget.HighImportance
 	note := widget.NewLabel(restartNote + " If the SIP port is taken, a free one is used instead. " +
-		"The STUN server is saved for NAT discovery, which this version does not do yet.")
+		"Behind a NAT, a STUN server (host:port) lets account calls advertise your public address for audio.")
 	note.Wrapping = fyne.TextWrapWord
 	note.Importance = widget.WarningImportance
 	form := widget.NewForm(

@@ -91,6 +91,10 @@ type Config struct {
 	// (names from SRTPSuites()); empty means DefaultSRTPSuites. Answers
 	// accept any suite of SRTPSuites() the peer offers.
 	SRTPSuites []string
+	// STUNServer ("host:port"), if set, is asked for the public address of
+	// the RTP socket, which the SDP then advertises (NAT); on no answer the
+	// local address is used.
+	STUNServer string
 }
 
 // Adaptive jitter buffer bounds (Config.JitterFrames == 0), in 20 ms frames.
@@ -166,11 +170,14 @@ type Session struct {
 	rtpConn  *net.UDPConn
 	rtcpConn *net.UDPConn
 	localRTP netip.AddrPort
-	ssrc     uint32
-	cname    string
-	epoch    time.Time
-	rtcpIvl  time.Duration
-	jbTarget int
+	// advertised is where the SDP says to send RTP: localRTP, or the
+	// STUN-mapped address.
+	advertised netip.AddrPort
+	ssrc       uint32
+	cname      string
+	epoch      time.Time
+	rtcpIvl    time.Duration
+	jbTarget   int
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -324,6 +331,14 @@ func New(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s.rtpConn, s.rtcpConn = rtpC, rtcpC
 	s.localRTP = rtpC.LocalAddr().(*net.UDPAddr).AddrPort()
+	s.advertised = s.localRTP
+	if cfg.STUNServer != "" {
+		if m, err := discoverMapped(ctx, rtpC, cfg.STUNServer); err == nil {
+			s.advertised = m
+		} else if s.log != nil {
+			s.log.Info("STUN: using the local address", "err", err)
+		}
+	}
 	s.cname = fmt.Sprintf("switchboard-%08x@%s", s.ssrc, cfg.LocalIP)
 	s.log = s.log.With("rtp", s.localRTP.String())
 	s.ctx, s.cancel = context.WithCancel(ctx)
@@ -487,8 +502,8 @@ func (s *Session) RollbackOffer() {
 // describeLocked marshals one SDP of ours, bumping o= version if it differs
 // from the previous one.
 func (s *Session) describeLocked(dir Direction, payloads []payloadDesc, proto string, crypto []cryptoAttr) ([]byte, error) {
-	d := localDescription{sessionID: s.sessID, version: s.sessVer, addr: s.localRTP.Addr(),
-		port: int(s.localRTP.Port()), dir: dir, payloads: payloads, proto: proto, crypto: crypto}
+	d := localDescription{sessionID: s.sessID, version: s.sessVer, addr: s.advertised.Addr(),
+		port: int(s.advertised.Port()), dir: dir, payloads: payloads, proto: proto, crypto: crypto}
 	out, err := d.marshal()
 	if err != nil {
 		return nil, fmt.Errorf("media: marshal SDP: %w", err)

@@ -123,8 +123,13 @@ func (c *session) newMedia(ctx context.Context, peerHost string) error {
 			srtp = media.SRTPMandatory
 		}
 	}
+	stunServer := ""
+	if c.acct != nil {
+		stunServer = c.sig.cfg.STUNServer
+	}
 	c.media, err = media.New(ctx, media.Config{LocalIP: ip, PortMin: c.sig.cfg.RTPPortMin,
-		PortMax: c.sig.cfg.RTPPortMax, Codecs: codecs, Logger: c.sig.log.With("call", c.callID), SRTP: srtp})
+		PortMax: c.sig.cfg.RTPPortMax, Codecs: codecs, Logger: c.sig.log.With("call", c.callID), SRTP: srtp,
+		STUNServer: stunServer})
 	return err
 }
 

@@ -48,6 +48,9 @@ type Config struct {
 	// DirectIP accepts requests from anyone even while registered through a
 	// registrar (otherwise only the registrar/proxy may send us requests).
 	DirectIP bool
+	// STUNServer ("host:port"), if set, tells account calls their public
+	// RTP address (NAT). Direct-IP calls, usually on a LAN, do not use it.
+	STUNServer string
 }
 
 // Signaler is the plain-SIP phone.Signaler.

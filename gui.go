@@ -49,7 +49,10 @@ type guiCore struct {
 // build, not block), opens the system keyring (falling back to memory with a
 // visible notice), runs the phone loop and the window, and on quit cancels
 // the phone and waits a few seconds for it to hang up and unregister.
-func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Context, st app.Settings) (guiCore, error)) error {
+//
+// l carries the command-line link and the single-instance server (see
+// launch.go); the zero desktopLaunch is a plain start.
+func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Context, st app.Settings) (guiCore, error), l desktopLaunch) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -155,6 +158,7 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 		log.Debug("system tray installed")
 	}
 	u.Start(ctx)
+	l.start(ctx, log, core.Phone, st, u)
 
 	// Quit when the caller cancels ctx (signal, cli command).
 	a.Lifecycle().SetOnStarted(func() {

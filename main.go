@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -223,6 +224,9 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 	if err != nil {
 		log.Warn("no sound device; calls will be silent", "err", err)
 	} else {
+		// Support logs (and the Windows smoke test) look for this line.
+		capID, playID := dev.Devices()
+		log.Info("sound device open", "capture", cmp.Or(capID, "default"), "playback", cmp.Or(playID, "default"))
 		go func() { <-ctx.Done(); dev.Close() }()
 		au = meteredAudio{Audio: dev, m: meter}
 		devs.open, devs.openID = dev, st.OutputDevice

@@ -62,6 +62,7 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(ui.Icon())
+	keyring.SetAppDir(a.Storage().RootURI().Path()) // Android's secret store lives there
 	prefs := a.Preferences()
 	st, loadErr := app.Load(prefs)
 	if loadErr != nil {

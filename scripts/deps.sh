@@ -6,7 +6,11 @@
 #   scripts/deps.sh        build deps: C toolchain for cgo, Fyne's OpenGL/X11
 #                          headers, the ALSA runtime miniaudio (malgo) dlopens
 #   scripts/deps.sh test   also the integration-test peers: kamailio (+ TLS
-#                          module), baresip, sipp, openssl
+#                          module), baresip, sipp, openssl, and the packaging
+#                          tools below
+#   scripts/deps.sh package  build deps plus what scripts/package.sh needs:
+#                          desktop-file-validate, xz, dpkg-source, mingw-w64,
+#                          Wine, Xvfb/xdotool/xwd/netpbm, PulseAudio
 #
 # Runs apt-get as root, or through sudo when not root. Go itself is not
 # installed here (Debian 12's golang is too old for go.mod's `go 1.26`); a
@@ -28,16 +32,23 @@ build_pkgs=(
 test_pkgs=(kamailio kamailio-tls-modules baresip-core sip-tester openssl
 	xvfb xdotool x11-apps netpbm pulseaudio pulseaudio-utils gnome-keyring libsecret-tools dbus dbus-x11)
 
+# scripts/package.sh: the Linux package check, the Windows cross-build
+# (libopus is built from Debian's source package: dpkg-dev) and the Wine
+# smoke test.
+package_pkgs=(desktop-file-utils xz-utils dpkg-dev file binutils gcc-mingw-w64-x86-64 wine wine64
+	xvfb xdotool x11-apps netpbm pulseaudio)
+
 want=("${build_pkgs[@]}")
 case "${1:-}" in
 "") ;;
-test) want+=("${test_pkgs[@]}") ;;
+test) want+=("${test_pkgs[@]}" "${package_pkgs[@]}") ;;
+package) want+=("${package_pkgs[@]}") ;;
 -h | --help)
-	sed -n '2,14p' "$0"
+	sed -n '2,17p' "$0"
 	exit 0
 	;;
 *)
-	echo "usage: $0 [test]" >&2
+	echo "usage: $0 [test|package]" >&2
 	exit 2
 	;;
 esac

@@ -7,8 +7,10 @@
 #   SIGN_IDENTITY="Developer ID Application: …" scripts/build-macos.sh   signed, hardened runtime
 #
 # The .app's Info.plist gets NSMicrophoneUsageDescription from FyneApp.toml
-# ([Capabilities] MicrophoneUsage) and registers sip:, sips:, tel: and
-# callto: (CFBundleURLTypes, added below: fyne package does not write it).
+# ([Capabilities] MicrophoneUsage). It does not register sip:/tel: links:
+# macOS delivers a clicked link as an Apple Event (kAEGetURL), not as an
+# argument, and Fyne 2.7/GLFW have no hook for it, so a registered app
+# would open without dialling. `open -a Switchboard --args sip:…` works.
 # Passwords go to the login keychain through /usr/bin/security (go-keyring,
 # no cgo).
 set -euo pipefail
@@ -27,16 +29,6 @@ trap 'mv /tmp/FyneApp.toml.$$ FyneApp.toml' EXIT
 fyne package -os darwin --release=false
 app=Switchboard.app
 plist="$app/Contents/Info.plist"
-# Click-to-call links.
-/usr/libexec/PlistBuddy -c 'Add :CFBundleURLTypes array' "$plist" 2>/dev/null || true
-/usr/libexec/PlistBuddy -c 'Add :CFBundleURLTypes:0 dict' "$plist"
-/usr/libexec/PlistBuddy -c 'Add :CFBundleURLTypes:0:CFBundleURLName string io.switchboard.app.links' "$plist"
-/usr/libexec/PlistBuddy -c 'Add :CFBundleURLTypes:0:CFBundleURLSchemes array' "$plist"
-i=0
-for s in sip sips tel callto; do
-	/usr/libexec/PlistBuddy -c "Add :CFBundleURLTypes:0:CFBundleURLSchemes:$i string $s" "$plist"
-	i=$((i + 1))
-done
 /usr/libexec/PlistBuddy -c 'Print :NSMicrophoneUsageDescription' "$plist" >/dev/null
 if [ -n "${SIGN_IDENTITY:-}" ]; then
 	# fyne's release entitlements lack network.client; ours add it (SIP, RTP).

@@ -11,6 +11,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"switchboard/app"
 	"switchboard/app/keyring"
@@ -78,11 +80,14 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 	}
 
 	core, err := newCore(ctx, st)
-	if err != nil {
-		return fmt.Errorf("start phone: %w", err)
+	if err == nil && core.Phone == nil {
+		err = errors.New("no phone")
 	}
-	if core.Phone == nil {
-		return errors.New("start phone: no phone")
+	if err != nil {
+		err = fmt.Errorf("start phone: %w", err)
+		log.Error("cannot start", "err", err)
+		showStartError(ctx, a, err)
+		return err
 	}
 
 	var secrets app.SecretStore = keyring.New()
@@ -181,6 +186,26 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 		log.Warn("phone did not stop within 5 s")
 		return nil
 	}
+}
+
+// showStartError shows why the phone could not start in a window of its
+// own until the user closes it or ctx ends: a GUI build on Windows has no
+// console, so an error only on stderr would look like a silent crash.
+func showStartError(ctx context.Context, a fyne.App, err error) {
+	w := a.NewWindow("Switchboard")
+	w.SetIcon(ui.Icon())
+	msg := widget.NewLabel("Switchboard could not start:\n\n" + err.Error() +
+		"\n\nAnother program may be using the network port, or a firewall may block it.")
+	msg.Wrapping = fyne.TextWrapWord
+	w.SetContent(container.NewBorder(nil, widget.NewButton("Quit", a.Quit), nil, nil, msg))
+	w.Resize(fyne.NewSize(440, 260))
+	a.Lifecycle().SetOnStarted(func() {
+		go func() {
+			<-ctx.Done()
+			fyne.Do(a.Quit)
+		}()
+	})
+	w.ShowAndRun()
 }
 
 // logEvents logs every phone event at debug level (support logs, and the

@@ -115,7 +115,7 @@ linux() {
 		return 1
 	}
 	out="$dist/Switchboard-$version-linux-amd64.tar.xz"
-	tar -C "$work/pkg" --owner=0 --group=0 --sort=name -cJf "$out" switchboard
+	XZ_OPT=${XZ_OPT:--T0} tar -C "$work/pkg" --owner=0 --group=0 --sort=name -cJf "$out" switchboard
 	cp "$desktop" "$arts/$app_id.desktop"
 	log "linux: $(basename "$out") $(du -h "$out" | cut -f1) in $(took "$t0")"
 }

@@ -321,6 +321,22 @@ wine_smoke() {
 			return 1
 		fi
 	fi
+	# The single-instance hand-off as the Windows build does it (loopback
+	# TCP + key file, no flock): app/launch's tests, two real processes
+	# included, as a Windows exe under the same Wine.
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$work/launch_test.exe" ./app/launch
+	if ! WINEPREFIX=$prefix WINEDEBUG=-all timeout 120 wine "$work/launch_test.exe" -test.count=1 \
+		>"$arts/wine-launch-test.log" 2>&1; then
+		echo "package: wine: app/launch tests failed on the Windows build:" >&2
+		tail -20 "$arts/wine-launch-test.log" >&2
+		return 1
+	fi
+	log "wine: app/launch tests (single-instance hand-off) pass on the Windows build"
+	if grep -q 'cannot check for a running Switchboard' "$applog"; then
+		echo "package: wine: the app could not set up its single-instance socket:" >&2
+		grep 'cannot check for a running' "$applog" >&2
+		return 1
+	fi
 	log "wine: window $wid, $colours colours, $(grep -o 'sound device open.*' "$applog" | head -1); screenshot $shot ($(took "$t0"))"
 }
 

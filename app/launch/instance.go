@@ -21,8 +21,8 @@ import (
 
 // File names inside the instance directory.
 const (
-	sockName = "instance.sock" // the running instance listens here
-	keyName  = "instance.key"  // its random key (0600): proves the caller is this user
+	sockName = "instance.sock" // the running instance listens here (Unix)
+	infoName = "instance.key"  // 0600: "network address key" of the running instance
 	lockName = "instance.lock" // held (flock) for the running instance's lifetime
 )
 
@@ -94,26 +94,25 @@ func Listen(dir string) (*Server, error) {
 			unlock()
 		}
 	}()
-	sock := filepath.Join(dir, sockName)
-	// Without a working file lock (Windows) a live socket is the sign.
-	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
+	// Without a working file lock (Windows) a live instance is the sign.
+	if c, err := dialInfo(context.Background(), dir, time.Second); err == nil {
 		_ = c.Close()
 		return nil, ErrRunning
 	}
-	_ = os.Remove(sock) // stale, from an instance that did not clean up
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, err
 	}
 	s.key = []byte(hex.EncodeToString(raw))
-	if err := writePrivate(filepath.Join(dir, keyName), s.key); err != nil {
-		return nil, fmt.Errorf("instance key: %w", err)
-	}
-	ln, err := net.Listen("unix", sock)
+	ln, err := listenLocal(dir)
 	if err != nil {
 		return nil, fmt.Errorf("instance socket: %w", err)
 	}
-	_ = os.Chmod(sock, 0o600)
+	info := ln.Addr().Network() + " " + ln.Addr().String() + " " + string(s.key) + "\n"
+	if err := writePrivate(filepath.Join(dir, infoName), []byte(info)); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("instance key: %w", err)
+	}
 	s.ln = ln
 	ok = true
 	return s, nil
@@ -196,7 +195,7 @@ func (s *Server) Close() error {
 		if s.ln != nil {
 			err = s.ln.Close()
 		}
-		_ = os.Remove(filepath.Join(s.dir, keyName))
+		_ = os.Remove(filepath.Join(s.dir, infoName))
 		s.unlock()
 	})
 	return err
@@ -229,13 +228,35 @@ func Handoff(ctx context.Context, dir, link string) error {
 	}
 }
 
+// readInfo returns the running instance's network, address and key.
+func readInfo(dir string) (network, addr, key string, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, infoName))
+	if err != nil {
+		return "", "", "", err
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 3 {
+		return "", "", "", errors.New("instance key file is damaged")
+	}
+	return f[0], f[1], f[2], nil
+}
+
+// dialInfo connects to the instance named in dir's info file.
+func dialInfo(ctx context.Context, dir string, timeout time.Duration) (net.Conn, error) {
+	network, addr, _, err := readInfo(dir)
+	if err != nil {
+		return nil, err
+	}
+	d := net.Dialer{Timeout: timeout}
+	return d.DialContext(ctx, network, addr)
+}
+
 func handoffOnce(ctx context.Context, dir, format string) error {
-	key, err := os.ReadFile(filepath.Join(dir, keyName))
+	_, _, key, err := readInfo(dir)
 	if err != nil {
 		return err
 	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", filepath.Join(dir, sockName))
+	c, err := dialInfo(ctx, dir, 2*time.Second)
 	if err != nil {
 		return err
 	}
@@ -245,7 +266,7 @@ func handoffOnce(ctx context.Context, dir, format string) error {
 	} else {
 		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	}
-	if _, err := fmt.Fprintf(c, format, strings.TrimSpace(string(key))); err != nil {
+	if _, err := fmt.Fprintf(c, format, key); err != nil {
 		return err
 	}
 	ans, err := bufio.NewReader(io.LimitReader(c, maxLine)).ReadString('\n')

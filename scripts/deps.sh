@@ -35,7 +35,7 @@ test_pkgs=(kamailio kamailio-tls-modules baresip-core sip-tester openssl
 # scripts/package.sh: the Linux package check, the Windows cross-build
 # (libopus is built from Debian's source package: dpkg-dev) and the Wine
 # smoke test.
-package_pkgs=(desktop-file-utils xz-utils dpkg-dev file binutils gcc-mingw-w64-x86-64 wine wine64
+package_pkgs=(desktop-file-utils xz-utils dpkg-dev file binutils make gcc-mingw-w64-x86-64 wine wine64
 	xvfb xdotool x11-apps netpbm pulseaudio)
 
 want=("${build_pkgs[@]}")

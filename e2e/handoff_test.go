@@ -5,7 +5,9 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	fynetest "fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"switchboard/app"
 	"switchboard/internal/testpeer"
@@ -36,6 +41,7 @@ func TestClickToCallHandoff(t *testing.T) {
 			t.Skipf("needs %s; scripts/deps.sh test installs it", tool)
 		}
 	}
+	fynetest.NewTempApp(t) // for the theme's colours
 	e := newEnv(t)
 	e.bus = "unix:path=/nonexistent" // no keyring, tray or notifications needed
 	bin := buildApp(t, e.dir)
@@ -93,14 +99,29 @@ func TestClickToCallHandoff(t *testing.T) {
 	if _, err := first.waitLog(ctx, `msg="phone event"`, "event=answered"); err != nil {
 		t.Fatal(err)
 	}
-	// The window shows the call (not the first-run screen) once it has
-	// rendered the answer; give it a moment, then keep the evidence.
-	time.Sleep(time.Second)
+	// The window shows the call card (its red Hang up button) instead of
+	// the first-run screen. Then keep a settled screenshot (two in a row
+	// alike) as handoff_call.png.
+	if _, err := e.findButton(ctx, wid, theme.ColorNameError, 80, "handoff_call"); err != nil {
+		t.Errorf("no call card with a Hang up button: %v", err)
+	}
+	var last image.Image
+	if err := retry(ctx, 300*time.Millisecond, func() error {
+		img, err := e.screenshot(wid, "handoff_call.png")
+		if err != nil {
+			return err
+		}
+		same := last != nil && sameImage(img, last)
+		last = img
+		if !same {
+			return errors.New("the window is still changing")
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
+	}
 	if strings.Contains(first.log(), "event=ended") {
 		t.Fatalf("the call ended at once:\n%s", first.log())
-	}
-	if _, err := e.screenshot(wid, "handoff_call.png"); err != nil {
-		t.Error(err)
 	}
 
 	// A second process with a bad argument fails on its own.
@@ -158,4 +179,20 @@ func startWithStdin(t *testing.T, e *env, name, bin string, args ...string) (*pr
 		}
 	})
 	return p, w
+}
+
+// sameImage reports whether a and b have the same pixels.
+func sameImage(a, b image.Image) bool {
+	if a.Bounds() != b.Bounds() {
+		return false
+	}
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if a.At(x, y) != b.At(x, y) {
+				return false
+			}
+		}
+	}
+	return true
 }

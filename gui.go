@@ -11,6 +11,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"switchboard/app"
 	"switchboard/app/keyring"
@@ -49,7 +51,10 @@ type guiCore struct {
 // build, not block), opens the system keyring (falling back to memory with a
 // visible notice), runs the phone loop and the window, and on quit cancels
 // the phone and waits a few seconds for it to hang up and unregister.
-func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Context, st app.Settings) (guiCore, error)) error {
+//
+// l carries the command-line link and the single-instance server (see
+// launch.go); the zero desktopLaunch is a plain start.
+func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Context, st app.Settings) (guiCore, error), l desktopLaunch) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -59,6 +64,7 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(ui.Icon())
+	keyring.SetAppDir(a.Storage().RootURI().Path()) // Android's secret store lives there
 	prefs := a.Preferences()
 	st, loadErr := app.Load(prefs)
 	if loadErr != nil {
@@ -74,11 +80,14 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 	}
 
 	core, err := newCore(ctx, st)
-	if err != nil {
-		return fmt.Errorf("start phone: %w", err)
+	if err == nil && core.Phone == nil {
+		err = errors.New("no phone")
 	}
-	if core.Phone == nil {
-		return errors.New("start phone: no phone")
+	if err != nil {
+		err = fmt.Errorf("start phone: %w", err)
+		log.Error("cannot start", "err", err)
+		showStartError(ctx, a, err)
+		return err
 	}
 
 	var secrets app.SecretStore = keyring.New()
@@ -155,6 +164,7 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 		log.Debug("system tray installed")
 	}
 	u.Start(ctx)
+	l.start(ctx, log, core.Phone, st, u)
 
 	// Quit when the caller cancels ctx (signal, cli command).
 	a.Lifecycle().SetOnStarted(func() {
@@ -176,6 +186,26 @@ func runGUI(ctx context.Context, log *slog.Logger, newCore func(ctx context.Cont
 		log.Warn("phone did not stop within 5 s")
 		return nil
 	}
+}
+
+// showStartError shows why the phone could not start in a window of its
+// own until the user closes it or ctx ends: a GUI build on Windows has no
+// console, so an error only on stderr would look like a silent crash.
+func showStartError(ctx context.Context, a fyne.App, err error) {
+	w := a.NewWindow("Switchboard")
+	w.SetIcon(ui.Icon())
+	msg := widget.NewLabel("Switchboard could not start:\n\n" + err.Error() +
+		"\n\nAnother program may be using the network port, or a firewall may block it.")
+	msg.Wrapping = fyne.TextWrapWord
+	w.SetContent(container.NewBorder(nil, widget.NewButton("Quit", a.Quit), nil, nil, msg))
+	w.Resize(fyne.NewSize(440, 260))
+	a.Lifecycle().SetOnStarted(func() {
+		go func() {
+			<-ctx.Done()
+			fyne.Do(a.Quit)
+		}()
+	})
+	w.ShowAndRun()
 }
 
 // logEvents logs every phone event at debug level (support logs, and the

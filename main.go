@@ -1,11 +1,14 @@
 // Command switchboard is a desktop softphone. With no arguments it opens the
-// window; "switchboard cli" runs the headless front end (see app/cli).
+// window; with a sip:, sips:, tel: or callto: link it also calls it (handing
+// the link to the already running window, if any; see launch.go);
+// "switchboard cli" runs the headless front end (see app/cli).
 //
 // main.go is the composition root: the only place that sees every layer
 // (phone core, SIP backend, sound device, keyring, UI).
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -40,7 +43,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "cli" {
 		err = runCLI(ctx, os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
 	} else {
-		err = runGUI(ctx, newLogger(os.Stderr, os.Getenv("SWITCHBOARD_DEBUG") != ""), buildGUICore)
+		err = runDesktop(ctx, os.Args[1:], newLogger(os.Stderr, os.Getenv("SWITCHBOARD_DEBUG") != ""))
 	}
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "switchboard:", err)
@@ -228,6 +231,9 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 	if err != nil {
 		log.Warn("no sound device; calls will be silent", "err", err)
 	} else {
+		// Support logs (and the Windows smoke test) look for this line.
+		capID, playID := dev.Devices()
+		log.Info("sound device open", "capture", cmp.Or(capID, "default"), "playback", cmp.Or(playID, "default"))
 		go func() { <-ctx.Done(); dev.Close() }()
 		processed := newProcessedAudio(ctx, dev, !st.EchoCancelOff, !st.NoiseSuppressionOff, log)
 		if pa, ok := processed.(*processedAudio); ok {

@@ -1,6 +1,8 @@
 // Package assets embeds Switchboard's static files: the app icon (drawn by
 // gen_icon.go, run `go generate ./assets` to redraw it) and, later,
-// ringtones. It has no Fyne import, so the core may use it too; ui wraps
+// ringtones. gen_icon.go also writes the icon set the packages use and the
+// binary does not embed: icons/NxN.png (Linux hicolor sizes), icon.ico
+// (the Windows exe resource) and icon.svg (scalable). It has no Fyne import, so the core may use it too; ui wraps
 // the bytes into fyne.StaticResource.
 package assets
 

@@ -2,30 +2,52 @@
 
 // gen_icon draws Switchboard's icon: a telephone handset over a row of
 // switchboard jacks, one with a plug in it. Run `go run gen_icon.go` in
-// this directory to rewrite icon.png.
+// this directory to rewrite icon.png, icons/*.png, icon.ico and icon.svg.
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"log"
 	"math"
 	"os"
+	"path/filepath"
 )
 
 const size = 512
 const ss = 4 // supersampling per axis
 
+// icoSizes are the images inside icon.ico (Windows picks per DPI) and the
+// hicolor PNGs the Linux package installs.
+var icoSizes = []int{16, 24, 32, 48, 64, 128, 256}
+
 func main() {
-	img := image.NewNRGBA(image.Rect(0, 0, size, size))
-	for y := 0; y < size; y++ {
-		for x := 0; x < size; x++ {
+	write("icon.png", encode(render(size)))
+	var pngs [][]byte
+	for _, n := range icoSizes {
+		b := encode(render(n))
+		pngs = append(pngs, b)
+		write(fmt.Sprintf("icons/%dx%d.png", n, n), b)
+	}
+	write("icon.ico", ico(icoSizes, pngs))
+	write("icon.svg", []byte(svg))
+}
+
+// render draws the icon at n×n pixels, supersampled.
+func render(n int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, n, n))
+	scale := float64(size) / float64(n)
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
 			var r, g, b, a float64
 			for sy := 0; sy < ss; sy++ {
 				for sx := 0; sx < ss; sx++ {
-					px := float64(x) + (float64(sx)+0.5)/ss
-					py := float64(y) + (float64(sy)+0.5)/ss
+					px := (float64(x) + (float64(sx)+0.5)/ss) * scale
+					py := (float64(y) + (float64(sy)+0.5)/ss) * scale
 					c, ok := shade(px, py)
 					if !ok {
 						continue
@@ -42,14 +64,48 @@ func main() {
 			img.SetNRGBA(x, y, color.NRGBA{uint8(r / a), uint8(g / a), uint8(b / a), uint8(255 * a / (ss * ss))})
 		}
 	}
-	f, err := os.Create("icon.png")
-	if err != nil {
+	return img
+}
+
+func encode(img image.Image) []byte {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
 		log.Fatal(err)
 	}
-	defer f.Close()
-	if err := png.Encode(f, img); err != nil {
+	return buf.Bytes()
+}
+
+func write(name string, b []byte) {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		log.Fatal(err)
 	}
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// ico packs PNG images into a Windows .ico (PNG entries are valid since
+// Windows Vista; a 256 px entry is written as 0 in the directory).
+func ico(sizes []int, pngs [][]byte) []byte {
+	var buf bytes.Buffer
+	le := func(v any) { _ = binary.Write(&buf, binary.LittleEndian, v) }
+	le(uint16(0))
+	le(uint16(1)) // icon
+	le(uint16(len(pngs)))
+	off := 6 + 16*len(pngs)
+	for i, p := range pngs {
+		d := uint8(sizes[i] % 256)
+		buf.Write([]byte{d, d, 0, 0})
+		le(uint16(1))  // planes
+		le(uint16(32)) // bits per pixel
+		le(uint32(len(p)))
+		le(uint32(off))
+		off += len(p)
+	}
+	for _, p := range pngs {
+		buf.Write(p)
+	}
+	return buf.Bytes()
 }
 
 // shade returns the colour at (x, y), or false outside the icon.
@@ -121,3 +177,34 @@ func roundRect(x, y, x0, y0, x1, y1, rad float64) bool {
 	cy := math.Max(y0+rad, math.Min(y, y1-rad))
 	return math.Hypot(x-cx, y-cy) <= rad
 }
+
+// svg is the same drawing as shade, as a scalable icon (Linux hicolor
+// "scalable", docs, the web). Keep the two in step.
+const svg = `<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512" viewBox="0 0 512 512">
+  <title>Switchboard</title>
+  <defs>
+    <linearGradient id="bg" gradientUnits="userSpaceOnUse" x1="0" y1="0" x2="0" y2="512">
+      <stop offset="0" stop-color="#1f8a9e"/>
+      <stop offset="1" stop-color="#124a6e"/>
+    </linearGradient>
+  </defs>
+  <rect x="16" y="16" width="480" height="480" rx="104" fill="url(#bg)"/>
+  <g fill="#d9e6ea">
+    <circle cx="166" cy="404" r="36"/><circle cx="256" cy="404" r="36"/><circle cx="346" cy="404" r="36"/>
+  </g>
+  <g fill="#0b2e40">
+    <circle cx="166" cy="404" r="28"/><circle cx="346" cy="404" r="28"/>
+  </g>
+  <g fill="#f2b63c">
+    <circle cx="256" cy="404" r="30"/><rect x="240" y="346" width="32" height="58"/>
+  </g>
+  <g fill="#fafaf5">
+    <path d="M 424.01 263 A 194 194 0 0 0 87.99 263 L 126.10 285 A 150 150 0 0 1 385.90 285 Z"/>
+  </g>
+  <g stroke="#fafaf5" stroke-width="80" stroke-linecap="round">
+    <line x1="381.22" y1="296.31" x2="438.62" y2="296.31"/>
+    <line x1="130.78" y1="296.31" x2="73.38" y2="296.31"/>
+  </g>
+</svg>
+`

@@ -9,7 +9,10 @@
 #                          and websocket modules), rtpengine-daemon (userspace,
 #                          no kernel module), chromium (browser peer; node/npm
 #                          are expected, see scripts/webrtc-js.sh), baresip,
-#                          sipp, openssl
+#                          sipp, openssl, and the packaging tools below
+#   scripts/deps.sh package  build deps plus what scripts/package.sh needs:
+#                          desktop-file-validate, xz, dpkg-source, mingw-w64,
+#                          Wine, Xvfb/xdotool/xwd/netpbm, PulseAudio
 #
 # Runs apt-get as root, or through sudo when not root. Go itself is not
 # installed here (Debian 12's golang is too old for go.mod's `go 1.26`); a
@@ -31,16 +34,23 @@ build_pkgs=(
 test_pkgs=(kamailio kamailio-tls-modules kamailio-websocket-modules rtpengine-daemon chromium baresip-core sip-tester openssl
 	xvfb xdotool x11-apps netpbm pulseaudio pulseaudio-utils gnome-keyring libsecret-tools dbus dbus-x11)
 
+# scripts/package.sh: the Linux package check, the Windows cross-build
+# (libopus is built from Debian's source package: dpkg-dev) and the Wine
+# smoke test.
+package_pkgs=(desktop-file-utils xz-utils dpkg-dev file binutils make gcc-mingw-w64-x86-64 wine wine64
+	xvfb xdotool x11-apps netpbm pulseaudio)
+
 want=("${build_pkgs[@]}")
 case "${1:-}" in
 "") ;;
-test) want+=("${test_pkgs[@]}") ;;
+test) want+=("${test_pkgs[@]}" "${package_pkgs[@]}") ;;
+package) want+=("${package_pkgs[@]}") ;;
 -h | --help)
-	sed -n '2,14p' "$0"
+	sed -n '2,17p' "$0"
 	exit 0
 	;;
 *)
-	echo "usage: $0 [test]" >&2
+	echo "usage: $0 [test|package]" >&2
 	exit 2
 	;;
 esac

@@ -25,6 +25,14 @@ if [ -n "$bad" ]; then echo "gofmt needed:"; echo "$bad"; exit 1; fi
 echo "== go vet"
 go vet ./...
 
+echo "== packages"
+# Linux tar.xz + .desktop check, Windows cross-build, Wine smoke test with a
+# screenshot, android/darwin compile checks (scripts/package-test.sh).
+# SWITCHBOARD_SKIP_PACKAGE=1 skips them for a quick local run.
+if [ "${SWITCHBOARD_SKIP_PACKAGE:-}" != 1 ]; then
+	./scripts/package-test.sh
+fi
+
 echo "== go test"
 # One package at a time: the real-peer and GUI tests listen to real-time audio
 # and must not compete with each other for the CPU.

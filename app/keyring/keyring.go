@@ -1,3 +1,5 @@
+//go:build !android
+
 // Package keyring stores account passwords in the operating system's
 // keyring (Secret Service on Linux/BSD, Keychain on macOS, Credential
 // Manager on Windows) through github.com/zalando/go-keyring. It implements
@@ -25,9 +27,6 @@ import (
 
 	"switchboard/app"
 )
-
-// Service is the keyring service name; the user name is the account ID.
-const Service = "io.switchboard.app"
 
 // DefaultTimeout bounds each keyring call of a Store. It is generous
 // because the first access may show an unlock prompt.
@@ -152,6 +151,10 @@ func probe(ctx context.Context, busCheck func() error) error {
 	}
 	return fmt.Errorf("%w: %v", app.ErrKeyringUnavailable, err)
 }
+
+// SetAppDir is where the app may keep private files. Desktop builds keep
+// secrets in the OS keyring and ignore it; see the Android build.
+func SetAppDir(string) {}
 
 // SessionBus reports (nil) whether a D-Bus session bus is reachable
 // without autolaunching one, on the platforms that use D-Bus (Linux and

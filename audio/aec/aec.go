@@ -1,3 +1,5 @@
+//go:build cgo && !nospeexdsp
+
 // Package aec removes the far end's voice from the microphone (acoustic echo
 // cancellation) and reduces steady background noise, so that a caller on
 // laptop speakers does not hear themselves back.

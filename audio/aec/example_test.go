@@ -1,3 +1,5 @@
+//go:build cgo && !nospeexdsp
+
 package aec_test
 
 import (

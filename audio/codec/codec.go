@@ -156,7 +156,6 @@ func Names() []string {
 func init() {
 	Register("PCMU", func() Codec { return PCMU{} })
 	Register("PCMA", func() Codec { return PCMA{} })
-	Register("G722", func() Codec { return NewG722() })
-	Register("opus", func() Codec { return NewOpus(48000) })
-	RegisterVariant("opus", 16000, func() Codec { return NewOpus(16000) })
+	// G722 and opus register themselves from their cgo files (g722.go,
+	// opus.go), so builds without cgo or without spandsp still have G.711.
 }

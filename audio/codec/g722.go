@@ -1,3 +1,8 @@
+//go:build cgo && !nog722
+
+// G.722 needs libspandsp; builds tagged nog722 (the Windows cross-build,
+// where Debian ships no mingw spandsp) leave it out of the codec list.
+
 package codec
 
 // G.722 comes from libspandsp through cgo: spandsp's G.722 is a well-kept,
@@ -36,6 +41,8 @@ type G722 struct {
 	enc C.g722_encode_state_t
 	dec C.g722_decode_state_t
 }
+
+func init() { Register("G722", func() Codec { return NewG722() }) }
 
 // NewG722 returns a G.722 encoder/decoder at 64 kbit/s.
 func NewG722() *G722 {

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package codec
 
 // Opus comes from libopus through cgo (gopkg.in/hraban/opus.v2): libopus is
@@ -17,6 +19,11 @@ import (
 
 	"switchboard/audio"
 )
+
+func init() {
+	Register("opus", func() Codec { return NewOpus(48000) })
+	RegisterVariant("opus", 16000, func() Codec { return NewOpus(16000) })
+}
 
 // Opus encoder settings (our sending side).
 const (

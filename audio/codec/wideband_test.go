@@ -1,3 +1,5 @@
+//go:build cgo && !nog722
+
 package codec
 
 import (

@@ -1,3 +1,5 @@
+//go:build cgo && !nospandsp && !nog722
+
 package plc_test
 
 import (

@@ -1,3 +1,5 @@
+//go:build cgo && !nospandsp && !nog722
+
 // Package plc conceals lost packets for codecs that have no concealment of
 // their own (G.711 and G.722): instead of repeating the last frame at falling
 // gain, it repeats the last pitch period of the speech, joined smoothly to

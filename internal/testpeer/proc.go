@@ -119,7 +119,7 @@ func startProcess(name, logPath, dir string, bin string, args ...string) (*proce
 	cmd.Dir = dir
 	cmd.Stdout = f
 	cmd.Stderr = f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = groupAttr()
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, err

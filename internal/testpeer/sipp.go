@@ -53,7 +53,7 @@ func RunSipp(ctx context.Context, t testing.TB, args ...string) (stdout string, 
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = groupAttr()
 	cmd.Cancel = func() error {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		return nil

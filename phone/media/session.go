@@ -304,6 +304,11 @@ func New(ctx context.Context, cfg Config) (*Session, error) {
 	nextDyn := uint8(96)
 	for _, n := range names {
 		c, ok := codec.ByName(n)
+		if !ok && slices.Contains(DefaultCodecs, n) {
+			// A standard codec this build lacks (G.722 on the Windows
+			// build, Opus and G.722 without cgo): offer the others.
+			continue
+		}
 		if !ok {
 			return nil, fmt.Errorf("media: unknown codec %q (known: %s)", n, strings.Join(codec.Names(), ", "))
 		}

@@ -255,8 +255,14 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 		sipCfg.Listen = "0.0.0.0:0"
 		sig, err = sip.New(ctx, sipCfg)
 	}
+	var signaler phone.Signaler
 	if err != nil {
-		return guiCore{}, err
+		// Still open the window (settings, history, echo test), with every
+		// account saying why it cannot register.
+		log.Error("SIP unavailable", "err", err)
+		signaler = phone.Offline{Err: err}
+	} else {
+		signaler = withWebRTC(sig, log, st.Codecs, st.InstanceID)
 	}
 	// A ringer device other than the call speaker rings through runRinger
 	// instead of the core's ringtone (which plays on the call speaker).
@@ -265,7 +271,7 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 	if ownRinger {
 		ringtone = nil
 	}
-	core := phone.New(phone.Config{Signaler: withWebRTC(sig, log, st.Codecs, st.InstanceID), Audio: au, Logger: log,
+	core := phone.New(phone.Config{Signaler: signaler, Audio: au, Logger: log,
 		Ringback:   func(f audio.Format) audio.Source { return tone.NewRingback(f, tone.RingbackNorthAmerica) },
 		Ringtone:   ringtone,
 		StatsEvery: 5 * time.Second,

@@ -179,3 +179,21 @@ func TestDefaultBackendFailsCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMicDropsStaleAudio: audio captured while nobody reads (between
+// calls) is not delivered late: after an idle half second a read leaves at
+// most the slack in the ring, and the skipped samples are counted.
+func TestMicDropsStaleAudio(t *testing.T) {
+	s := openNull(t, audio.Mono48k)
+	defer s.Close()
+	f := audio.Mono48k
+	waitFor(t, 5*time.Second, "the idle mic ring to fill", func() bool { return s.capRing.Len() >= f.SamplesPer(150) })
+	p := make([]int16, f.SamplesPer(20))
+	s.Source().Read(p)
+	if left := s.capRing.Len(); left > f.SamplesPer(captureSlackMs+10) {
+		t.Fatalf("%d samples (%d ms) still queued after a read", left, left*1000/f.Rate)
+	}
+	if s.Stats().CaptureTrimmed == 0 {
+		t.Fatal("stale samples were not counted")
+	}
+}

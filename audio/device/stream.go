@@ -44,6 +44,7 @@ type Stats struct {
 
 	CaptureOverruns   uint64 // mic samples lost because Source was not read in time
 	CaptureUnderruns  uint64 // Source reads padded with silence (mic had nothing yet)
+	CaptureTrimmed    uint64 // stale mic samples skipped so a call hears us without delay
 	PlaybackOverruns  uint64 // Sink samples dropped because the speaker ring was full
 	PlaybackUnderruns uint64 // speaker callback starved and played silence
 
@@ -91,6 +92,7 @@ type Stream struct {
 	playRing *ring.Buffer
 
 	capFrames  atomic.Uint64
+	capTrimmed atomic.Uint64
 	playFrames atomic.Uint64
 	stopped    atomic.Bool
 	switches   atomic.Uint64
@@ -369,6 +371,7 @@ func (s *Stream) Sink() audio.Sink { return speakerSink{s} }
 // Stats returns the stream's counters.
 func (s *Stream) Stats() Stats {
 	st := Stats{
+		CaptureTrimmed:    s.capTrimmed.Load(),
 		CaptureOverruns:   s.capRing.Overruns(),
 		CaptureUnderruns:  s.capRing.Underruns(),
 		PlaybackOverruns:  s.playRing.Overruns(),
@@ -412,9 +415,22 @@ func (m micSource) Format() audio.Format { return m.s.format }
 // Read copies captured samples into p and pads with silence; it never blocks.
 func (m micSource) Read(p []int16) (int, error) {
 	p = p[:len(p)-len(p)%m.s.format.Channels]
+	// The ring fills while nobody listens (between calls) and would then
+	// hold 200 ms of old audio for good: keep only what this read needs
+	// plus captureSlackMs, dropping the oldest.
+	f := m.s.format
+	if extra := m.s.capRing.Len() - len(p) - f.SamplesPer(captureSlackMs); extra > 0 {
+		extra -= extra % f.Channels
+		m.s.capTrimmed.Add(uint64(m.s.capRing.Discard(extra)))
+	}
 	m.s.capRing.ReadFull(p)
 	return len(p), nil
 }
+
+// captureSlackMs is how much captured audio may wait beyond one read: a
+// device period or two of jitter, no more (every millisecond here is
+// mouth-to-ear delay).
+const captureSlackMs = 20
 
 type speakerSink struct{ s *Stream }
 

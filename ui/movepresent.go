@@ -19,6 +19,9 @@ import (
 type CallMoves struct {
 	Progress   map[phone.CallID]phone.TransferInfo
 	Conference []phone.CallID
+	// ServerRec is the latest server recording message of each call
+	// (phone.EvRecording, or pending while asked; ServerRecNoteText).
+	ServerRec map[phone.CallID]string
 }
 
 // MoveHintText says which account settings Park and Flip lack ("" when
@@ -94,6 +97,9 @@ func PresentMoves(vm ViewModel, s phone.Snapshot, accounts []phone.Account, m Ca
 		}
 		if hasMove {
 			cv.Move, cv.MoveTone = MoveText(ti, a.MyDevices)
+		}
+		if msg, ok := m.ServerRec[cv.ID]; ok {
+			cv.ServerRecNote, cv.ServerRecTone = ServerRecNoteText(msg)
 		}
 		switch {
 		case busy && ti.Consult != "":

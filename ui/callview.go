@@ -34,8 +34,10 @@ type callCard struct {
 	// record toggles recording; transfer opens the transfer dialog, flip
 	// the device chooser, park parks the call.
 	record, transfer, flip, park *widget.Button
-	// srec toggles recording on the server (RingCentral accounts only).
-	srec *widget.Button
+	// srec toggles recording on the server (RingCentral accounts only);
+	// srecRow is its row.
+	srec    *widget.Button
+	srecRow *fyne.Container
 	// voicemail, forward and reply handle a ringing call without answering
 	// it (reply on RingCentral accounts only).
 	voicemail, forward, reply *widget.Button
@@ -120,9 +122,12 @@ func newCallCard(u *UI, id phone.CallID) *callCard {
 	// others Hang up/Hold/Mute/Keypad, Record/Transfer/Flip/Park and, on
 	// RingCentral accounts, Server rec.
 	buttons := container.NewGridWithColumns(4, c.answer, c.decline, c.hangup, c.hold, c.mute, c.keypadBtn,
-		c.record, c.transfer, c.flip, c.park, c.srec)
+		c.record, c.transfer, c.flip, c.park)
+	// Server rec gets a half row under Record: four of its width do not fit.
+	c.srecRow = container.NewGridWithColumns(2, c.srec)
+	c.srecRow.Hide()
 	c.divert = container.NewGridWithColumns(3, c.voicemail, c.forward, c.reply)
-	c.card = widget.NewCard("", "", container.NewVBox(status, c.extra, c.move, c.srecNote, c.moveBtns, buttons, c.divert, c.hint, c.sentL, c.keypad))
+	c.card = widget.NewCard("", "", container.NewVBox(status, c.extra, c.move, c.srecNote, c.moveBtns, buttons, c.srecRow, c.divert, c.hint, c.sentL, c.keypad))
 	return c
 }
 
@@ -162,6 +167,7 @@ func (c *callCard) update(v CallView) {
 		c.srec.SetIcon(theme.MediaRecordIcon())
 	}
 	showIf(c.srec, v.RingCentral && !v.Incoming)
+	showIf(c.srecRow, c.srec.Visible())
 	setEnabled(c.srec, v.CanServerRecord)
 	showIf(c.srecOn, v.ServerRecording)
 	c.srecNote.SetText(v.ServerRecNote)
@@ -184,7 +190,8 @@ func (c *callCard) update(v CallView) {
 	showIf(c.answer, v.Incoming)
 	showIf(c.decline, v.Incoming)
 	showIf(c.divert, v.Incoming)
-	showIf(c.reply, v.CanReply)
+	showIf(c.reply, v.RingCentral)
+	setEnabled(c.reply, v.CanReply)
 	setEnabled(c.voicemail, v.CanDivert)
 	setEnabled(c.forward, v.CanDivert)
 	showIf(c.hangup, !v.Incoming)

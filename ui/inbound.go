@@ -28,7 +28,16 @@ const maxReplyLen = 200
 func (u *UI) sendToVoicemail(id phone.CallID) {
 	if err := u.ctl.SendToVoicemail(id); err != nil {
 		u.Notify("Could not send the call to voicemail: " + ErrorText(err))
+		return
 	}
+	u.diverting(id, "Sending to voicemail…")
+}
+
+// diverting shows a ringing call as being handed on (text) until it ends
+// or the phone reports the server refused (EvError).
+func (u *UI) diverting(id phone.CallID, text string) {
+	u.moves.Diverting[id] = text
+	u.render(u.ctl.Snapshot())
 }
 
 // forwardDialog asks where to forward a ringing call.
@@ -99,6 +108,7 @@ func (u *UI) forward(d *forwardDialog) {
 	d.dlg.Hide()
 	u.st.AddRecentDial(target)
 	u.save(u.st.Clone())
+	u.diverting(d.id, "Forwarding to "+trimScheme(target)+"…")
 }
 
 // replyDialog offers quick replies and a free text for a ringing call on a
@@ -165,6 +175,7 @@ func (u *UI) reply(d *replyDialog, text string) {
 		return
 	}
 	d.dlg.Hide()
+	u.diverting(d.id, "Replying…")
 }
 
 // toggleServerRecord asks the server to start or stop recording a call;

@@ -355,3 +355,53 @@ func TestForwardedText(t *testing.T) {
 		t.Errorf("history %+v", views)
 	}
 }
+
+// TestDivertPendingOnRingCentral: on RingCentral the call rings on until
+// the server takes it; meanwhile the overlay says what was asked, and a
+// refusal gives the choices back.
+func TestDivertPendingOnRingCentral(t *testing.T) {
+	h := inboundHarness(t, rcAgent(), "", incomingCall())
+	o := h.u.incoming
+	test.Tap(o.voicemail)
+	if o.title.Text != "Sending to voicemail…" || !o.voicemail.Disabled() || !o.forward.Disabled() || o.answer.Disabled() {
+		t.Fatalf("title %q voicemail disabled %v", o.title.Text, o.voicemail.Disabled())
+	}
+	if s := h.u.cards["c1"].state.Text; s != "Sending to voicemail…" {
+		t.Fatalf("card state %q", s)
+	}
+	snap := h.fake.Snapshot()
+	back := h.expect(func() bool { return o.title.Text == "Incoming call" && !o.voicemail.Disabled() })
+	h.fake.publish(snap, phone.Event{Kind: phone.EvError, Call: &snap.Calls[0], Message: "voicemail failed: no answer from the server"})
+	back(t)
+	if h.u.notice.Text != "Voicemail failed: no answer from the server" {
+		t.Fatalf("notice %q", h.u.notice.Text)
+	}
+
+	d := h.u.showForward("c1")
+	test.Type(d.target, "sip:1002@example.com")
+	test.Tap(d.send)
+	if o.title.Text != "Forwarding to 1002@example.com…" || !o.reply.Disabled() {
+		t.Fatalf("title %q", o.title.Text)
+	}
+	h.endDiverted(t, incomingCall(), "forwarded to sip:1002@example.com", "Forwarded the call from Bob Customer to 1002@example.com.")
+	if len(h.u.moves.Diverting) != 0 {
+		t.Fatalf("diverting %v", h.u.moves.Diverting)
+	}
+}
+
+// TestGoldenRingingRingCentral renders a ringing call on a RingCentral
+// account: Voicemail, Forward… and Reply….
+func TestGoldenRingingRingCentral(t *testing.T) {
+	h := newHarness(t, phone.Snapshot{Accounts: []phone.RegStatus{registered("alice")},
+		Calls: []phone.CallInfo{incomingCall()}}, rcAgent())
+	golden(t, h, "ringing_ringcentral")
+}
+
+// TestGoldenServerRecording renders a RingCentral call the server records.
+func TestGoldenServerRecording(t *testing.T) {
+	c := activeCall()
+	c.ServerRecording = true
+	h := newHarness(t, phone.Snapshot{Accounts: []phone.RegStatus{registered("alice")},
+		Calls: []phone.CallInfo{c}, Active: "c1"}, rcAgent())
+	golden(t, h, "server_recording")
+}

@@ -77,7 +77,8 @@ func (o *incomingOverlay) show(v *CallView) {
 	o.address.SetText(v.Subtitle)
 	setEnabled(o.voicemail, v.CanDivert)
 	setEnabled(o.forward, v.CanDivert)
-	showIf(o.reply, v.CanReply)
+	showIf(o.reply, v.RingCentral)
+	setEnabled(o.reply, v.CanReply)
 	if !o.shown {
 		o.popup.Show()
 		o.shown = true

@@ -86,9 +86,11 @@ func (u *UI) pruneMoves(s phone.Snapshot) {
 			delete(u.moves.Progress, id)
 		}
 	}
-	for id := range u.moves.ServerRec {
-		if !slices.ContainsFunc(s.Calls, func(c phone.CallInfo) bool { return c.ID == id && c.State != phone.StateEnded }) {
-			delete(u.moves.ServerRec, id)
+	for _, m := range []map[phone.CallID]string{u.moves.ServerRec, u.moves.Diverting} {
+		for id := range m {
+			if !slices.ContainsFunc(s.Calls, func(c phone.CallInfo) bool { return c.ID == id && c.State != phone.StateEnded }) {
+				delete(m, id)
+			}
 		}
 	}
 }
@@ -167,14 +169,7 @@ func (u *UI) showTransfer(id phone.CallID) *transferDialog {
 }
 
 // callView returns the card view of call id.
-func (u *UI) callView(id phone.CallID) (CallView, bool) {
-	for _, c := range u.vm.Calls {
-		if c.ID == id {
-			return c, true
-		}
-	}
-	return CallView{}, false
-}
+func (u *UI) callView(id phone.CallID) (CallView, bool) { return findCall(u.vm.Calls, id) }
 
 // transferSuggestions completes the target from contacts, recent dials and
 // history, like the dial field.

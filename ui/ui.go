@@ -186,7 +186,8 @@ func New(win fyne.Window, ctl Controller, st *app.Settings, secrets app.SecretSt
 		contacts: &app.Contacts{Version: app.ContactsVersion}, saveContacts: func(app.Contacts) {},
 		historyRows: map[fyne.CanvasObject]*historyRow{}, contactRows: map[fyne.CanvasObject]*contactRow{},
 		dndDeclined: map[phone.CallID]bool{}, stats: map[phone.CallID]phone.CallStats{},
-		moves: CallMoves{Progress: map[phone.CallID]phone.TransferInfo{}, ServerRec: map[phone.CallID]string{}},
+		moves: CallMoves{Progress: map[phone.CallID]phone.TransferInfo{}, ServerRec: map[phone.CallID]string{},
+			Diverting: map[phone.CallID]string{}},
 	}
 	for _, o := range opts {
 		o(u)
@@ -701,6 +702,9 @@ func (u *UI) onEvent(ev phone.Event) {
 			u.recordEnded(*ev.Call)
 		}
 	case phone.EvError:
+		if ev.Call != nil {
+			delete(u.moves.Diverting, ev.Call.ID) // the server refused
+		}
 		if ev.Message != "" {
 			u.Notify(capitalize(ev.Message))
 		}

@@ -53,7 +53,7 @@ func newCallHandlingForm(orig *phone.Account, win fyne.Window) *callHandlingForm
 	f.addDevice = widget.NewButtonWithIcon("Add device", theme.ContentAddIcon(), func() { f.add(phone.Device{}) })
 	f.fwdAlways, f.fwdBusy, f.fwdNoAnswer = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	for _, e := range []*widget.Entry{f.fwdAlways, f.fwdBusy, f.fwdNoAnswer} {
-		e.SetPlaceHolder("Number or sip: address (off when empty)")
+		e.SetPlaceHolder("Number or sip: address")
 	}
 	f.noAnswerAfter = widget.NewEntry()
 	f.noAnswerAfter.SetPlaceHolder(fmt.Sprintf("%d", int(phone.DefaultNoAnswerAfter.Seconds())))
@@ -75,17 +75,17 @@ func newCallHandlingForm(orig *phone.Account, win fyne.Window) *callHandlingForm
 	devHelp.Wrapping = fyne.TextWrapWord
 	devHelp.Importance = widget.LowImportance
 	form := widget.NewForm(widget.NewFormItem("Park code", f.parkCode))
-	fwdHelp := widget.NewLabel("Forward calls: the first rule that applies sends the call on.")
+	fwdHelp := widget.NewLabel("Forward calls: the first rule that applies sends the call on; leave a rule empty to turn it off.")
 	fwdHelp.Wrapping = fyne.TextWrapWord
 	fwdHelp.Importance = widget.LowImportance
 	fwdForm := widget.NewForm(
 		widget.NewFormItem("Always", f.fwdAlways),
 		widget.NewFormItem("When busy", f.fwdBusy),
 		widget.NewFormItem("No answer", f.fwdNoAnswer),
-		widget.NewFormItem("after (seconds)", f.noAnswerAfter))
+		widget.NewFormItem("Ring for", container.NewBorder(nil, nil, nil, widget.NewLabel("seconds"), f.noAnswerAfter)))
 	scroll := container.NewVScroll(container.NewVBox(form, devHelp, f.deviceList, f.addDevice, f.autoAnswer,
 		widget.NewSeparator(), fwdHelp, fwdForm))
-	scroll.SetMinSize(fyne.NewSize(380, 360))
+	scroll.SetMinSize(fyne.NewSize(340, 360))
 	f.content = scroll
 	f.summary = widget.NewLabel("")
 	f.summary.Truncation = fyne.TextTruncateEllipsis

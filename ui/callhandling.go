@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -16,7 +17,7 @@ import (
 
 // callHandlingForm is the account form's "Call handling" line: a summary
 // and a button opening a dialog with the park code, my devices (for call
-// flip) and auto-answer all. It is kept apart from the rest of the account
+// flip), auto-answer all and the forwarding rules. It is kept apart from the rest of the account
 // form, which only shows box and calls apply when saving.
 type callHandlingForm struct {
 	box        fyne.CanvasObject
@@ -30,6 +31,9 @@ type callHandlingForm struct {
 	devices    []*deviceRow
 	deviceList *fyne.Container
 	addDevice  *widget.Button
+	// Forwarding rules: where to send every call, calls while on another
+	// call, and calls not answered within noAnswerAfter seconds.
+	fwdAlways, fwdBusy, fwdNoAnswer, noAnswerAfter *widget.Entry
 }
 
 // deviceRow is one editable "my device": name and number or SIP address.
@@ -47,19 +51,41 @@ func newCallHandlingForm(orig *phone.Account, win fyne.Window) *callHandlingForm
 	f.parkCode.SetPlaceHolder("e.g. *68 or 700 (optional)")
 	f.autoAnswer = widget.NewCheck("Auto-answer all calls (after a beep)", nil)
 	f.addDevice = widget.NewButtonWithIcon("Add device", theme.ContentAddIcon(), func() { f.add(phone.Device{}) })
+	f.fwdAlways, f.fwdBusy, f.fwdNoAnswer = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	for _, e := range []*widget.Entry{f.fwdAlways, f.fwdBusy, f.fwdNoAnswer} {
+		e.SetPlaceHolder("Number or sip: address")
+	}
+	f.noAnswerAfter = widget.NewEntry()
+	f.noAnswerAfter.SetPlaceHolder(fmt.Sprintf("%d", int(phone.DefaultNoAnswerAfter.Seconds())))
 	if orig != nil {
 		f.parkCode.SetText(orig.ParkCode)
 		f.autoAnswer.SetChecked(orig.AutoAnswer)
 		for _, d := range orig.MyDevices {
 			f.add(d)
 		}
+		fw := orig.Forwarding
+		f.fwdAlways.SetText(fw.Always)
+		f.fwdBusy.SetText(fw.Busy)
+		f.fwdNoAnswer.SetText(fw.NoAnswer)
+		if fw.NoAnswerAfter > 0 {
+			f.noAnswerAfter.SetText(fmt.Sprintf("%d", fw.NoAnswerAfter))
+		}
 	}
 	devHelp := widget.NewLabel("My devices: your mobile or desk phone, to flip calls to.")
 	devHelp.Wrapping = fyne.TextWrapWord
 	devHelp.Importance = widget.LowImportance
 	form := widget.NewForm(widget.NewFormItem("Park code", f.parkCode))
-	scroll := container.NewVScroll(container.NewVBox(form, devHelp, f.deviceList, f.addDevice, f.autoAnswer))
-	scroll.SetMinSize(fyne.NewSize(380, 280))
+	fwdHelp := widget.NewLabel("Forward calls: the first rule that applies sends the call on; leave a rule empty to turn it off.")
+	fwdHelp.Wrapping = fyne.TextWrapWord
+	fwdHelp.Importance = widget.LowImportance
+	fwdForm := widget.NewForm(
+		widget.NewFormItem("Always", f.fwdAlways),
+		widget.NewFormItem("When busy", f.fwdBusy),
+		widget.NewFormItem("No answer", f.fwdNoAnswer),
+		widget.NewFormItem("Ring for", container.NewBorder(nil, nil, nil, widget.NewLabel("seconds"), f.noAnswerAfter)))
+	scroll := container.NewVScroll(container.NewVBox(form, devHelp, f.deviceList, f.addDevice, f.autoAnswer,
+		widget.NewSeparator(), fwdHelp, fwdForm))
+	scroll.SetMinSize(fyne.NewSize(340, 360))
 	f.content = scroll
 	f.summary = widget.NewLabel("")
 	f.summary.Truncation = fyne.TextTruncateEllipsis
@@ -102,6 +128,12 @@ func (f *callHandlingForm) summarize() {
 	text := park + " · " + devs
 	if f.autoAnswer.Checked {
 		text += " · auto-answer"
+	}
+	switch {
+	case strings.TrimSpace(f.fwdAlways.Text) != "":
+		text += " · forwarding all calls"
+	case strings.TrimSpace(f.fwdBusy.Text) != "" || strings.TrimSpace(f.fwdNoAnswer.Text) != "":
+		text += " · forwarding"
 	}
 	f.summary.SetText(text)
 }
@@ -169,6 +201,48 @@ func (f *callHandlingForm) apply(a *phone.Account) error {
 		}
 		devs = append(devs, phone.Device{Name: name, Target: t})
 	}
-	a.ParkCode, a.MyDevices, a.AutoAnswer = park, devs, f.autoAnswer.Checked
+	fwd, err := f.forwarding()
+	if err != nil {
+		return err
+	}
+	a.ParkCode, a.MyDevices, a.AutoAnswer, a.Forwarding = park, devs, f.autoAnswer.Checked, fwd
 	return nil
+}
+
+// maxNoAnswerAfter bounds the no-answer forwarding delay (seconds).
+const maxNoAnswerAfter = 300
+
+// forwarding checks the forwarding rules, or returns a *phone.FieldError.
+func (f *callHandlingForm) forwarding() (phone.Forwarding, error) {
+	var fw phone.Forwarding
+	for _, r := range []struct {
+		field string
+		entry *widget.Entry
+		out   *string
+	}{
+		{"forward always", f.fwdAlways, &fw.Always},
+		{"forward when busy", f.fwdBusy, &fw.Busy},
+		{"forward on no answer", f.fwdNoAnswer, &fw.NoAnswer},
+	} {
+		target := strings.TrimSpace(r.entry.Text)
+		if target == "" {
+			continue
+		}
+		t, err := NormalizeTarget(target)
+		if err != nil {
+			return fw, &phone.FieldError{Field: r.field, Message: "“" + target + "” is not a number or SIP address"}
+		}
+		*r.out = t
+	}
+	if after := strings.TrimSpace(f.noAnswerAfter.Text); after != "" {
+		n, err := strconv.Atoi(after)
+		if err != nil || n < 1 || n > maxNoAnswerAfter {
+			return fw, &phone.FieldError{Field: "forward on no answer", Message: fmt.Sprintf("ring for 1 to %d seconds", maxNoAnswerAfter)}
+		}
+		fw.NoAnswerAfter = n
+	}
+	if fw.NoAnswer == "" {
+		fw.NoAnswerAfter = 0 // no rule, no delay to keep
+	}
+	return fw, nil
 }

@@ -26,12 +26,23 @@ type callCard struct {
 	// secure "Encrypted"; extra is their row, hidden while all are.
 	rec, quality, secure *widget.Label
 	extra                *fyne.Container
+	// srecOn is the "● SERVER REC" indicator (RingCentral), srecNote the
+	// server recording progress or failure line.
+	srecOn, srecNote *widget.Label
 
 	answer, decline, hangup, hold, mute, keypadBtn *widget.Button
 	// record toggles recording; transfer opens the transfer dialog, flip
 	// the device chooser, park parks the call.
 	record, transfer, flip, park *widget.Button
-	keypad                       *fyne.Container
+	// srec toggles recording on the server (RingCentral accounts only);
+	// srecRow is its row.
+	srec    *widget.Button
+	srecRow *fyne.Container
+	// voicemail, forward and reply handle a ringing call without answering
+	// it (reply on RingCentral accounts only).
+	voicemail, forward, reply *widget.Button
+	divert                    *fyne.Container
+	keypad                    *fyne.Container
 	// move is the transfer/flip/park progress line, hint why Park or Flip
 	// is unavailable; complete and cancelMove finish or abandon an attended
 	// transfer (on both calls), leaveConf takes the call out of the
@@ -62,6 +73,11 @@ func newCallCard(u *UI, id phone.CallID) *callCard {
 	c.record = widget.NewButtonWithIcon("Record", theme.MediaRecordIcon(), func() { u.toggleRecord(id, c.view.Recording) })
 	// Not success-coloured: the E2E test finds Answer as the widest block
 	// of the success colour.
+	c.srec = widget.NewButtonWithIcon("Server rec", theme.MediaRecordIcon(), func() { u.toggleServerRecord(id, c.view.ServerRecording) })
+	c.srec.Hide()
+	c.voicemail = widget.NewButtonWithIcon("Voicemail", theme.MailComposeIcon(), func() { u.sendToVoicemail(id) })
+	c.forward = widget.NewButtonWithIcon("Forward…", theme.MailForwardIcon(), func() { u.showForward(id) })
+	c.reply = widget.NewButtonWithIcon("Reply…", theme.MailReplyIcon(), func() { u.showReply(id) })
 	c.transfer = widget.NewButtonWithIcon("Transfer", theme.MailForwardIcon(), func() { u.showTransfer(id) })
 	c.flip = widget.NewButtonWithIcon("Flip", theme.ViewRefreshIcon(), func() { u.showFlip(id) })
 	c.park = widget.NewButtonWithIcon("Park", theme.DownloadIcon(), func() { u.park(id) })
@@ -90,17 +106,28 @@ func newCallCard(u *UI, id phone.CallID) *callCard {
 	c.secure = widget.NewLabel("Encrypted")
 	c.secure.Importance = widget.LowImportance
 	c.secure.Hide()
-	c.extra = container.NewHBox(c.rec, c.quality, c.secure)
+	c.srecOn = widget.NewLabelWithStyle("● SERVER REC", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.srecOn.Importance = widget.DangerImportance
+	c.srecOn.Hide()
+	c.srecNote = widget.NewLabel("")
+	c.srecNote.Wrapping = fyne.TextWrapWord
+	c.srecNote.Hide()
+	c.extra = container.NewHBox(c.rec, c.srecOn, c.quality, c.secure)
 	c.extra.Hide()
 	c.keypad = newDialpad(func(k string) { u.sendDTMF(id, k) })
 	c.keypad.Hide()
 
 	status := container.NewBorder(nil, nil, nil, c.timer, container.NewHBox(c.state, c.codec))
-	// Ringing cards show Answer/Decline; the others Hang up/Hold/Mute/Keypad
-	// and Record/Transfer/Flip/Park.
+	// Ringing cards show Answer/Decline and Voicemail/Forward/Reply; the
+	// others Hang up/Hold/Mute/Keypad, Record/Transfer/Flip/Park and, on
+	// RingCentral accounts, Server rec.
 	buttons := container.NewGridWithColumns(4, c.answer, c.decline, c.hangup, c.hold, c.mute, c.keypadBtn,
 		c.record, c.transfer, c.flip, c.park)
-	c.card = widget.NewCard("", "", container.NewVBox(status, c.extra, c.move, c.moveBtns, buttons, c.hint, c.sentL, c.keypad))
+	// Server rec gets a half row under Record: four of its width do not fit.
+	c.srecRow = container.NewGridWithColumns(2, c.srec)
+	c.srecRow.Hide()
+	c.divert = container.NewGridWithColumns(3, c.voicemail, c.forward, c.reply)
+	c.card = widget.NewCard("", "", container.NewVBox(status, c.extra, c.move, c.srecNote, c.moveBtns, buttons, c.srecRow, c.divert, c.hint, c.sentL, c.keypad))
 	return c
 }
 
@@ -133,6 +160,20 @@ func (c *callCard) update(v CallView) {
 		c.record.SetIcon(theme.MediaRecordIcon())
 	}
 	showIf(c.rec, v.Recording)
+	c.srec.SetText(v.ServerRecordLabel)
+	if v.ServerRecording {
+		c.srec.SetIcon(theme.MediaStopIcon())
+	} else {
+		c.srec.SetIcon(theme.MediaRecordIcon())
+	}
+	showIf(c.srec, v.RingCentral && !v.Incoming)
+	showIf(c.srecRow, c.srec.Visible())
+	setEnabled(c.srec, v.CanServerRecord)
+	showIf(c.srecOn, v.ServerRecording)
+	c.srecNote.SetText(v.ServerRecNote)
+	c.srecNote.Importance = toneImportance(v.ServerRecTone)
+	c.srecNote.Refresh()
+	showIf(c.srecNote, v.ServerRecNote != "")
 	c.quality.SetText("Quality: " + v.Quality)
 	switch v.Quality {
 	case QualityPoor:
@@ -145,9 +186,14 @@ func (c *callCard) update(v CallView) {
 	c.quality.Refresh()
 	showIf(c.quality, v.Quality != "")
 	showIf(c.secure, v.Encrypted)
-	showIf(c.extra, v.Recording || v.Quality != "" || v.Encrypted)
+	showIf(c.extra, v.Recording || v.ServerRecording || v.Quality != "" || v.Encrypted)
 	showIf(c.answer, v.Incoming)
 	showIf(c.decline, v.Incoming)
+	showIf(c.divert, v.Incoming)
+	showIf(c.reply, v.RingCentral)
+	setEnabled(c.reply, v.CanReply)
+	setEnabled(c.voicemail, v.CanDivert)
+	setEnabled(c.forward, v.CanDivert)
 	showIf(c.hangup, !v.Incoming)
 	showIf(c.hold, !v.Incoming)
 	showIf(c.mute, !v.Incoming)

@@ -59,6 +59,19 @@ type Controller interface {
 	Merge() error
 	// Split takes id out of the conference, or ends it for id "".
 	Split(id phone.CallID) error
+	// SendToVoicemail sends a ringing inbound call to voicemail; the call
+	// ends with phone.CauseForwarded.
+	SendToVoicemail(id phone.CallID) error
+	// Forward sends a ringing inbound call on to target; the call ends with
+	// phone.CauseForwarded.
+	Forward(id phone.CallID, target string) error
+	// ReplyText has the server read text to a ringing caller (RingCentral
+	// accounts only); the call ends with phone.CauseForwarded.
+	ReplyText(id phone.CallID, text string) error
+	// ServerRecord starts (on) or stops recording an answered call on the
+	// provider's server (RingCentral accounts only); the outcome arrives as
+	// a phone.EvRecording event.
+	ServerRecord(id phone.CallID, on bool) error
 	// EchoTest plays the microphone back through the speaker (locally or via
 	// an echo service) until ctx ends; it returns nil when cancelled.
 	EchoTest(ctx context.Context) error
@@ -87,4 +100,8 @@ var _ interface {
 	Park(id phone.CallID) error
 	Merge() error
 	Split(id phone.CallID) error
+	SendToVoicemail(id phone.CallID) error
+	Forward(id phone.CallID, target string) error
+	ReplyText(id phone.CallID, text string) error
+	ServerRecord(id phone.CallID, on bool) error
 } = (*phone.Phone)(nil) // *phone.Phone must keep satisfying Controller minus EchoTest

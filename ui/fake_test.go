@@ -118,6 +118,18 @@ func (f *fakeController) Merge() error               { return f.record("Merge()"
 func (f *fakeController) Split(id phone.CallID) error {
 	return f.record("Split(%s)", id)
 }
+func (f *fakeController) SendToVoicemail(id phone.CallID) error {
+	return f.record("SendToVoicemail(%s)", id)
+}
+func (f *fakeController) Forward(id phone.CallID, target string) error {
+	return f.record("Forward(%s,%s)", id, target)
+}
+func (f *fakeController) ReplyText(id phone.CallID, text string) error {
+	return f.record("ReplyText(%s,%s)", id, text)
+}
+func (f *fakeController) ServerRecord(id phone.CallID, on bool) error {
+	return f.record("ServerRecord(%s,%v)", id, on)
+}
 func (f *fakeController) EchoTest(ctx context.Context) error {
 	_ = f.record("EchoTest")
 	f.echo <- ctx

@@ -9,33 +9,48 @@ import (
 	"switchboard/phone"
 )
 
-// incomingOverlay is the modal shown while a call rings: caller id, and
-// Answer (Enter) / Decline (Escape).
-type incomingOverlay struct {
-	popup   *widget.PopUp
-	title   *widget.Label
-	caller  *widget.Label
-	address *widget.Label
-	answer  *widget.Button
-	decline *widget.Button
-	id      phone.CallID
-	shown   bool
+// incomingActions are what the incoming overlay's buttons do.
+type incomingActions struct {
+	answer, decline, voicemail, forward, reply func(phone.CallID)
 }
 
-func newIncomingOverlay(c fyne.Canvas, answer, decline func(phone.CallID)) *incomingOverlay {
+// incomingOverlay is the modal shown while a call rings: caller id, and
+// Answer (Enter) / Decline (Escape), Voicemail, Forward… and, on
+// RingCentral accounts, Reply…. The title says "Auto-answering…" while the
+// phone answers the call by itself.
+type incomingOverlay struct {
+	popup     *widget.PopUp
+	title     *widget.Label
+	caller    *widget.Label
+	address   *widget.Label
+	answer    *widget.Button
+	decline   *widget.Button
+	voicemail *widget.Button
+	forward   *widget.Button
+	reply     *widget.Button
+	id        phone.CallID
+	shown     bool
+}
+
+func newIncomingOverlay(c fyne.Canvas, act incomingActions) *incomingOverlay {
 	o := &incomingOverlay{}
 	o.title = widget.NewLabelWithStyle("Incoming call", fyne.TextAlignCenter, fyne.TextStyle{})
 	o.caller = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	o.caller.SizeName = theme.SizeNameSubHeadingText
 	o.address = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
-	o.answer = widget.NewButtonWithIcon("Answer (Enter)", theme.ConfirmIcon(), func() { answer(o.id) })
+	o.answer = widget.NewButtonWithIcon("Answer (Enter)", theme.ConfirmIcon(), func() { act.answer(o.id) })
 	o.answer.Importance = widget.SuccessImportance
-	o.decline = widget.NewButtonWithIcon("Decline (Esc)", theme.CancelIcon(), func() { decline(o.id) })
+	o.decline = widget.NewButtonWithIcon("Decline (Esc)", theme.CancelIcon(), func() { act.decline(o.id) })
 	o.decline.Importance = widget.DangerImportance
+	o.voicemail = widget.NewButtonWithIcon("Voicemail", theme.MailComposeIcon(), func() { act.voicemail(o.id) })
+	o.forward = widget.NewButtonWithIcon("Forward…", theme.MailForwardIcon(), func() { act.forward(o.id) })
+	o.reply = widget.NewButtonWithIcon("Reply…", theme.MailReplyIcon(), func() { act.reply(o.id) })
+	o.reply.Hide()
 	content := container.NewVBox(
 		container.NewCenter(widget.NewIcon(theme.NewPrimaryThemedResource(theme.AccountIcon()))),
 		o.title, o.caller, o.address,
-		container.NewGridWithColumns(2, o.decline, o.answer))
+		container.NewGridWithColumns(2, o.decline, o.answer),
+		container.NewCenter(container.NewHBox(o.voicemail, o.forward, o.reply)))
 	o.popup = widget.NewModalPopUp(container.NewPadded(content), c)
 	return o
 }
@@ -52,8 +67,18 @@ func (o *incomingOverlay) show(v *CallView) {
 	}
 	o.id = v.ID
 	o.title.SetText(v.State)
+	if v.AutoAnswer {
+		o.title.Importance = widget.SuccessImportance
+	} else {
+		o.title.Importance = widget.MediumImportance
+	}
+	o.title.Refresh()
 	o.caller.SetText(v.Title)
 	o.address.SetText(v.Subtitle)
+	setEnabled(o.voicemail, v.CanDivert)
+	setEnabled(o.forward, v.CanDivert)
+	showIf(o.reply, v.RingCentral)
+	setEnabled(o.reply, v.CanReply)
 	if !o.shown {
 		o.popup.Show()
 		o.shown = true

@@ -33,7 +33,7 @@ type HistoryView struct {
 func PresentHistory(entries []app.HistoryEntry, contacts []app.Contact, now time.Time) []HistoryView {
 	out := make([]HistoryView, 0, len(entries))
 	for _, e := range entries {
-		v := HistoryView{Target: e.Peer, AccountID: e.AccountID, Missed: e.Missed()}
+		v := HistoryView{Target: e.Peer, AccountID: e.AccountID, Missed: e.Missed() && e.Cause != phone.CauseForwarded}
 		v.Title, v.Subtitle = PeerText(e.PeerName, e.Peer)
 		if c, ok := ContactFor(contacts, e.Peer); ok {
 			v.Title = c.Name
@@ -46,6 +46,8 @@ func PresentHistory(entries []app.HistoryEntry, contacts []app.Contact, now time
 			v.Kind = "Missed"
 		case e.Direction == phone.Inbound && e.Cause == phone.CauseDeclined:
 			v.Kind = "Declined"
+		case e.Direction == phone.Inbound && e.Cause == phone.CauseForwarded:
+			v.Kind = "Forwarded"
 		case e.Direction == phone.Inbound:
 			v.Kind = "Incoming"
 		case e.AnsweredAt.IsZero():

@@ -19,6 +19,13 @@ import (
 type CallMoves struct {
 	Progress   map[phone.CallID]phone.TransferInfo
 	Conference []phone.CallID
+	// ServerRec is the latest server recording message of each call
+	// (phone.EvRecording, or pending while asked; ServerRecNoteText).
+	ServerRec map[phone.CallID]string
+	// Diverting are the ringing calls the agent sent to voicemail,
+	// forwarded or replied to, with what the card says until the server
+	// takes them over ("Sending to voicemail…").
+	Diverting map[phone.CallID]string
 }
 
 // MoveHintText says which account settings Park and Flip lack ("" when
@@ -95,6 +102,13 @@ func PresentMoves(vm ViewModel, s phone.Snapshot, accounts []phone.Account, m Ca
 		if hasMove {
 			cv.Move, cv.MoveTone = MoveText(ti, a.MyDevices)
 		}
+		if msg, ok := m.ServerRec[cv.ID]; ok {
+			cv.ServerRecNote, cv.ServerRecTone = ServerRecNoteText(msg)
+		}
+		if text, ok := m.Diverting[cv.ID]; ok && cv.Incoming {
+			// Answer and Decline stay: the server may still refuse.
+			cv.State, cv.CanDivert, cv.CanReply = text, false, false
+		}
 		switch {
 		case busy && ti.Consult != "":
 			k, ok := info[ti.Consult]
@@ -150,7 +164,22 @@ func PresentMoves(vm ViewModel, s phone.Snapshot, accounts []phone.Account, m Ca
 			}
 		}
 	}
+	if vm.Incoming != nil {
+		if cv, ok := findCall(vm.Calls, vm.Incoming.ID); ok {
+			vm.Incoming = &cv
+		}
+	}
 	return vm
+}
+
+// findCall returns the card view of call id in calls.
+func findCall(calls []CallView, id phone.CallID) (CallView, bool) {
+	for _, c := range calls {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return CallView{}, false
 }
 
 // ConferenceText is the conference bar's line: "Conference: Bob, Carol",

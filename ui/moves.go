@@ -86,6 +86,13 @@ func (u *UI) pruneMoves(s phone.Snapshot) {
 			delete(u.moves.Progress, id)
 		}
 	}
+	for _, m := range []map[phone.CallID]string{u.moves.ServerRec, u.moves.Diverting} {
+		for id := range m {
+			if !slices.ContainsFunc(s.Calls, func(c phone.CallInfo) bool { return c.ID == id && c.State != phone.StateEnded }) {
+				delete(m, id)
+			}
+		}
+	}
 }
 
 // devicesOf returns the configured account's own devices.
@@ -162,32 +169,31 @@ func (u *UI) showTransfer(id phone.CallID) *transferDialog {
 }
 
 // callView returns the card view of call id.
-func (u *UI) callView(id phone.CallID) (CallView, bool) {
-	for _, c := range u.vm.Calls {
-		if c.ID == id {
-			return c, true
-		}
-	}
-	return CallView{}, false
-}
+func (u *UI) callView(id phone.CallID) (CallView, bool) { return findCall(u.vm.Calls, id) }
 
 // transferSuggestions completes the target from contacts, recent dials and
 // history, like the dial field.
 func (u *UI) transferSuggestions(d *transferDialog) {
-	sugg := Suggest(d.target.Text, u.contacts.Contacts, u.st.RecentDials, u.hist.Entries, maxSuggestions)
+	u.fillSuggestions(d.target, d.sugg)
+	d.relayout()
+}
+
+// fillSuggestions fills box with buttons completing target from contacts,
+// recent dials and history; a tap puts the suggestion into target.
+func (u *UI) fillSuggestions(target *widget.Entry, box *fyne.Container) {
+	sugg := Suggest(target.Text, u.contacts.Contacts, u.st.RecentDials, u.hist.Entries, maxSuggestions)
 	objs := make([]fyne.CanvasObject, 0, len(sugg))
 	for _, s := range sugg {
 		b := widget.NewButtonWithIcon(s.Label, theme.AccountIcon(), func() {
-			d.target.SetText(s.Target)
-			u.win.Canvas().Focus(d.target)
+			target.SetText(s.Target)
+			u.win.Canvas().Focus(target)
 		})
 		b.Alignment = widget.ButtonAlignLeading
 		b.Importance = widget.LowImportance
 		objs = append(objs, b)
 	}
-	d.sugg.Objects = objs
-	d.sugg.Refresh()
-	d.relayout()
+	box.Objects = objs
+	box.Refresh()
 }
 
 // relayout fits the dialog to its content after suggestions or an error

@@ -92,6 +92,21 @@ type CallView struct {
 
 	CanAnswer, CanDecline, CanHangup, CanHold, CanMute, CanDTMF, CanRecord bool
 
+	// Inbound handling of a ringing call: CanDivert enables Voicemail and
+	// Forward…, CanReply (RingCentral accounts) Reply…; AutoAnswer is set
+	// while the call is being auto-answered (State says "Auto-answering…").
+	CanDivert, CanReply, AutoAnswer bool
+	// RingCentral is set on calls of RingCentral accounts: their cards
+	// offer recording on the server. ServerRecording is set while the
+	// server records (the card shows "● SERVER REC"); ServerRecordLabel is
+	// "Server rec" or "Stop server rec"; CanServerRecord enables it.
+	RingCentral, ServerRecording, CanServerRecord bool
+	ServerRecordLabel                             string
+	// ServerRecNote is the latest server recording progress or failure
+	// (PresentMoves), shown on the card like the move line.
+	ServerRecNote string
+	ServerRecTone Tone
+
 	// Moving the call (PresentMoves). CanTransfer, CanPark and CanFlip
 	// enable the card's buttons; MoveHint says which account settings Park
 	// and Flip lack; Devices are the account's own devices to flip to.
@@ -212,11 +227,18 @@ func PresentStats(s phone.Snapshot, accounts []phone.Account, now time.Time, sta
 	if len(vm.Accounts) == 0 {
 		vm.DirectIP = DirectIPText(s.Listen)
 	}
+	rc := map[string]bool{}
+	for _, a := range accounts {
+		if a.Provider == phone.ProviderRingCentral {
+			rc[a.ID] = true
+			rc[a.AOR] = true
+		}
+	}
 	for _, c := range s.Calls {
 		if c.State == phone.StateEnded {
 			continue
 		}
-		cv := presentCall(c, s.Active, now)
+		cv := presentCall(c, s.Active, now, c.AccountID != "" && rc[c.AccountID])
 		if st, ok := stats[c.ID]; ok {
 			cv.Quality, cv.Encrypted = QualityText(st), st.SRTP != ""
 		}
@@ -295,14 +317,20 @@ func DirectIPText(listen string) string {
 	return "Direct IP: " + u.String()
 }
 
-func presentCall(c phone.CallInfo, active phone.CallID, now time.Time) CallView {
+// presentCall makes a call's card; rc is set when its account is a
+// RingCentral one.
+func presentCall(c phone.CallInfo, active phone.CallID, now time.Time, rc bool) CallView {
 	cv := CallView{
 		ID: c.ID, Codec: c.Codec, Active: c.ID == active, Muted: c.Muted,
 		Incoming: c.State == phone.StateIncoming, Held: c.State == phone.StateHeld,
 		HoldLabel: "Hold", MuteLabel: "Mute", Recording: c.Recording, RecordLabel: "Record",
+		RingCentral: rc, ServerRecording: c.ServerRecording, ServerRecordLabel: "Server rec",
 	}
 	if c.Recording {
 		cv.RecordLabel = "Stop rec"
+	}
+	if c.ServerRecording {
+		cv.ServerRecordLabel = "Stop server rec"
 	}
 	cv.Title, cv.Subtitle = PeerText(c.PeerName, c.Peer)
 	switch c.State {
@@ -317,6 +345,9 @@ func presentCall(c phone.CallInfo, active phone.CallID, now time.Time) CallView 
 		cv.State = "Incoming call"
 		if c.AccountID == "" {
 			cv.State = "Incoming call (direct IP)"
+		}
+		if c.AutoAnswer {
+			cv.State, cv.AutoAnswer = "Auto-answering…", true
 		}
 	case phone.StateActive:
 		cv.State = "Connected"
@@ -337,13 +368,15 @@ func presentCall(c phone.CallInfo, active phone.CallID, now time.Time) CallView 
 	}
 	switch c.State {
 	case phone.StateIncoming:
-		cv.CanAnswer, cv.CanDecline = true, true
+		cv.CanAnswer, cv.CanDecline, cv.CanDivert, cv.CanReply = true, true, true, rc
 	case phone.StateDialing, phone.StateRinging:
 		cv.CanHangup, cv.CanMute = true, true
 	case phone.StateActive:
 		cv.CanHangup, cv.CanHold, cv.CanMute, cv.CanDTMF, cv.CanRecord = true, true, true, true, true
+		cv.CanServerRecord = rc
 	case phone.StateHeld:
 		cv.CanHangup, cv.CanHold, cv.CanMute, cv.CanRecord = true, true, true, true
+		cv.CanServerRecord = rc
 	}
 	return cv
 }
@@ -421,6 +454,8 @@ func EndedText(c phone.CallInfo) string {
 		why = "connection problem"
 	case phone.CauseMissed:
 		return "Missed call from " + who
+	case phone.CauseForwarded:
+		return ForwardedText(who, c.Reason)
 	case phone.CauseTransferred:
 		why = "transferred"
 	default:
@@ -437,6 +472,76 @@ func EndedText(c phone.CallInfo) string {
 		text += " after " + ClockText(c.EndedAt.Sub(c.AnsweredAt))
 	}
 	return text
+}
+
+// ForwardedText says where a call that ended with phone.CauseForwarded
+// went; reason is the phone's CallInfo.Reason ("sent to voicemail",
+// "forwarded to 1002", "busy: forwarded to 1002", "not answered:
+// forwarded to 1002", "replied: On another call").
+func ForwardedText(who, reason string) string {
+	why := ""
+	if r, ok := strings.CutPrefix(reason, "busy: "); ok {
+		reason, why = r, " (you were on another call)"
+	} else if r, ok := strings.CutPrefix(reason, "not answered: "); ok {
+		reason, why = r, " (not answered)"
+	}
+	switch {
+	case reason == "sent to voicemail":
+		return "Sent the call from " + who + " to voicemail" + why + "."
+	case strings.HasPrefix(reason, "forwarded to "):
+		return "Forwarded the call from " + who + " to " + trimScheme(strings.TrimPrefix(reason, "forwarded to ")) + why + "."
+	case strings.HasPrefix(reason, "replied: "):
+		return "Replied to " + who + ": “" + strings.TrimPrefix(reason, "replied: ") + "”" + why + "."
+	case reason == "":
+		return "The call from " + who + " was forwarded" + why + "."
+	}
+	return "The call from " + who + " was handed on: " + reason + why + "."
+}
+
+// IsServerRecording reports whether a phone.EvRecording message is about
+// recording on the server (ServerRecord) rather than local recording.
+func IsServerRecording(message string) bool {
+	return strings.HasPrefix(message, "server recording")
+}
+
+// ServerRecordingNotice is the status line for a phone.EvRecording event
+// about recording call c on the server: message is "server recording
+// started", "server recording stopped" or "server recording: <why it
+// failed>".
+func ServerRecordingNotice(c phone.CallInfo, message string) string {
+	who, _ := PeerText(c.PeerName, c.Peer)
+	switch message {
+	case "server recording started":
+		return "The server is recording the call with " + who + "."
+	case "server recording stopped":
+		return "The server stopped recording the call with " + who + "."
+	}
+	if why, ok := strings.CutPrefix(message, "server recording: "); ok {
+		return "Server recording of the call with " + who + " failed: " + why + "."
+	}
+	return capitalize(message) + "."
+}
+
+// Server recording notes kept before the phone answers (ServerRecNoteText).
+const (
+	srecStarting = "server recording starting"
+	srecStopping = "server recording stopping"
+)
+
+// ServerRecNoteText is the card line for the latest server recording
+// message: pending while asked, the failure in red, nothing once it
+// started or stopped (the SERVER REC indicator says that).
+func ServerRecNoteText(message string) (string, Tone) {
+	switch message {
+	case srecStarting:
+		return "Asking the server to record…", TonePending
+	case srecStopping:
+		return "Asking the server to stop recording…", TonePending
+	}
+	if why, ok := strings.CutPrefix(message, "server recording: "); ok {
+		return "Server recording failed: " + why, ToneError
+	}
+	return "", ToneNeutral
 }
 
 // RecordingNotice is the status line for a phone.EvRecording event about

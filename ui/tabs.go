@@ -148,8 +148,14 @@ func (u *UI) renderHistory() {
 // recordEnded adds an ended call to the history. A missed call counts for
 // the badge unless the History tab is in front.
 func (u *UI) recordEnded(c phone.CallInfo) {
+	missed := u.hist.UnseenMissed
 	if !u.hist.Add(app.EntryFromCall(c)) {
 		return
+	}
+	if c.Cause == phone.CauseForwarded && u.hist.UnseenMissed > missed {
+		// Sent to voicemail or forwarded on purpose: not a missed call
+		// (app.History counts every unanswered inbound call).
+		u.hist.UnseenMissed = missed
 	}
 	if u.tabs.Selected() == u.historyTab {
 		u.hist.MarkSeen()

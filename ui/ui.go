@@ -133,6 +133,10 @@ type UI struct {
 	mergeBtn, endConfBtn *widget.Button
 	lastTransfer         *transferDialog
 	lastFlip             *flipChooser
+	// lastForward and lastReply are the inbound dialogs opened last (for
+	// tests; inbound.go).
+	lastForward *forwardDialog
+	lastReply   *replyDialog
 }
 
 // Option configures New.
@@ -182,7 +186,8 @@ func New(win fyne.Window, ctl Controller, st *app.Settings, secrets app.SecretSt
 		contacts: &app.Contacts{Version: app.ContactsVersion}, saveContacts: func(app.Contacts) {},
 		historyRows: map[fyne.CanvasObject]*historyRow{}, contactRows: map[fyne.CanvasObject]*contactRow{},
 		dndDeclined: map[phone.CallID]bool{}, stats: map[phone.CallID]phone.CallStats{},
-		moves: CallMoves{Progress: map[phone.CallID]phone.TransferInfo{}},
+		moves: CallMoves{Progress: map[phone.CallID]phone.TransferInfo{}, ServerRec: map[phone.CallID]string{},
+			Diverting: map[phone.CallID]string{}},
 	}
 	for _, o := range opts {
 		o(u)
@@ -303,7 +308,10 @@ func (u *UI) build() fyne.CanvasObject {
 	u.notice = widget.NewLabel("")
 	u.notice.Wrapping = fyne.TextWrapWord
 
-	u.incoming = newIncomingOverlay(u.win.Canvas(), u.answer, u.decline)
+	u.incoming = newIncomingOverlay(u.win.Canvas(), incomingActions{
+		answer: u.answer, decline: u.decline, voicemail: u.sendToVoicemail,
+		forward: func(id phone.CallID) { u.showForward(id) }, reply: func(id phone.CallID) { u.showReply(id) },
+	})
 
 	phoneTop := container.NewVBox(u.fromSelect, dialRow, u.suggestBox, u.dialpad, widget.NewSeparator())
 	u.phoneTab = container.NewTabItemWithIcon("Phone", theme.GridIcon(),
@@ -694,6 +702,9 @@ func (u *UI) onEvent(ev phone.Event) {
 			u.recordEnded(*ev.Call)
 		}
 	case phone.EvError:
+		if ev.Call != nil {
+			delete(u.moves.Diverting, ev.Call.ID) // the server refused
+		}
 		if ev.Message != "" {
 			u.Notify(capitalize(ev.Message))
 		}
@@ -704,7 +715,11 @@ func (u *UI) onEvent(ev phone.Event) {
 			u.stats[ev.Call.ID] = *ev.Stats
 		}
 	case phone.EvRecording:
-		if ev.Call != nil {
+		switch {
+		case ev.Call != nil && IsServerRecording(ev.Message):
+			u.moves.ServerRec[ev.Call.ID] = ev.Message
+			u.Notify(ServerRecordingNotice(*ev.Call, ev.Message))
+		case ev.Call != nil:
 			u.Notify(RecordingNotice(*ev.Call, ev.Path, ev.Message))
 		}
 	case evAudioDevice:

@@ -39,7 +39,8 @@ type HistoryEntry struct {
 // (the caller gave up, or it rang out).
 func (e HistoryEntry) Missed() bool {
 	return e.Cause == phone.CauseMissed ||
-		e.Direction == phone.Inbound && e.AnsweredAt.IsZero() && e.Cause != phone.CauseDeclined
+		e.Direction == phone.Inbound && e.AnsweredAt.IsZero() && e.Cause != phone.CauseDeclined &&
+			e.Cause != phone.CauseForwarded // sent to voicemail or on by the user or a rule
 }
 
 // Duration is how long the call was connected (0 if never answered).

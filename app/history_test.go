@@ -33,6 +33,9 @@ func TestHistoryAddMissedCapAndRoundTrip(t *testing.T) {
 	if !h.Entries[1].Missed() || h.Entries[0].Missed() || h.Entries[2].Missed() {
 		t.Fatal("missed classification wrong")
 	}
+	if fwd := (HistoryEntry{Direction: phone.Inbound, Cause: phone.CauseForwarded}); fwd.Missed() {
+		t.Fatal("a call sent to voicemail or forwarded counts as missed")
+	}
 
 	p := mapPrefs{}
 	if err := SaveHistory(p, h); err != nil {

@@ -72,3 +72,59 @@ func (p *processedAudio) SwitchPlayback(ctx context.Context, id string) error {
 	p.c.Reset()
 	return err
 }
+
+// gainedAudio is the sound device with the user's microphone gain and
+// speaker volume (audio.Gain, changeable while calls run). It sits next to
+// the device, so echo cancellation sees the microphone as the calls will
+// and takes its reference before the volume.
+type gainedAudio struct {
+	dev      phone.Audio
+	mic, spk audio.Gain
+	src      audio.Source
+	sink     *audio.GainSink
+}
+
+func newGainedAudio(dev phone.Audio, micPct, spkPct int) *gainedAudio {
+	g := &gainedAudio{dev: dev}
+	g.SetGains(micPct, spkPct)
+	g.src = audio.GainSource{Src: dev.Source(), G: &g.mic}
+	g.sink = &audio.GainSink{Sink: dev.Sink(), G: &g.spk}
+	return g
+}
+
+// percent turns a stored percentage into a factor (0 = unset = 100 %).
+func percent(p int) float64 {
+	if p <= 0 {
+		return 1
+	}
+	return float64(p) / 100
+}
+
+// SetGains sets the microphone gain and speaker volume in percent (100 =
+// unchanged; 0 = unset, also 100).
+func (g *gainedAudio) SetGains(micPct, spkPct int) {
+	g.mic.Set(percent(micPct))
+	g.spk.Set(percent(spkPct))
+}
+
+// Source implements phone.Audio.
+func (g *gainedAudio) Source() audio.Source { return g.src }
+
+// Sink implements phone.Audio.
+func (g *gainedAudio) Sink() audio.Sink { return g.sink }
+
+// SwitchCapture passes a device switch on.
+func (g *gainedAudio) SwitchCapture(ctx context.Context, id string) error {
+	if sw, ok := g.dev.(phone.DeviceSwitcher); ok {
+		return sw.SwitchCapture(ctx, id)
+	}
+	return phone.ErrNoDeviceSwitch
+}
+
+// SwitchPlayback passes a device switch on.
+func (g *gainedAudio) SwitchPlayback(ctx context.Context, id string) error {
+	if sw, ok := g.dev.(phone.DeviceSwitcher); ok {
+		return sw.SwitchPlayback(ctx, id)
+	}
+	return phone.ErrNoDeviceSwitch
+}

@@ -266,6 +266,18 @@ type deviceAudio struct {
 	// processing switches echo cancellation and noise suppression at once
 	// (nil: not available).
 	processing func(echo, noise bool)
+	// gains sets the microphone gain and speaker volume in percent (nil:
+	// not available).
+	gains func(micPct, spkPct int)
+}
+
+// SetGains implements ui.AudioGains.
+func (d deviceAudio) SetGains(micPct, spkPct int) bool {
+	if d.gains == nil {
+		return false
+	}
+	d.gains(micPct, spkPct)
+	return true
 }
 
 // SetProcessing implements ui.AudioProcessing.
@@ -375,14 +387,40 @@ func (m *levelMeter) measure(p []int16) {
 	m.at.Store(time.Now().UnixNano())
 }
 
-// meteredAudio is a phone.Audio whose microphone feeds a levelMeter.
+// levelMeters are the microphone and speaker meters of the Audio settings.
+type levelMeters struct {
+	mic, spk levelMeter
+}
+
+// Level implements ui.LevelSource: the microphone.
+func (m *levelMeters) Level() float64 { return m.mic.Level() }
+
+// SpeakerLevel implements ui.SpeakerLevelSource.
+func (m *levelMeters) SpeakerLevel() float64 { return m.spk.Level() }
+
+// meteredAudio is a phone.Audio whose microphone and speaker feed meters.
 type meteredAudio struct {
 	phone.Audio
-	m *levelMeter
+	m *levelMeters
 }
 
 // Source implements phone.Audio.
-func (a meteredAudio) Source() audio.Source { return meteredSource{a.Audio.Source(), a.m} }
+func (a meteredAudio) Source() audio.Source { return meteredSource{a.Audio.Source(), &a.m.mic} }
+
+// Sink implements phone.Audio.
+func (a meteredAudio) Sink() audio.Sink { return meteredSink{a.Audio.Sink(), &a.m.spk} }
+
+type meteredSink struct {
+	audio.Sink
+	m *levelMeter
+}
+
+func (s meteredSink) Write(p []int16) (int, error) {
+	if len(p) > 0 {
+		s.m.measure(p)
+	}
+	return s.Sink.Write(p)
+}
 
 // deviceSwitcher is the in-place device switch a sound stream may offer
 // (the phone core looks for it on its Audio); meteredAudio passes it on.

@@ -35,9 +35,9 @@ func (squareSource) Read(p []int16) (int, error) {
 func (sineAudio) Source() audio.Source { return squareSource{} }
 func (sineAudio) Sink() audio.Sink     { return audio.Discard{F: audio.Mono48k} }
 
-func TestLevelMeterFollowsMicrophone(t *testing.T) {
-	m := &levelMeter{}
-	if m.Level() != 0 {
+func TestLevelMetersFollowMicAndSpeaker(t *testing.T) {
+	m := &levelMeters{}
+	if m.Level() != 0 || m.SpeakerLevel() != 0 {
 		t.Fatal("level before any audio")
 	}
 	a := meteredAudio{Audio: sineAudio{}, m: m}
@@ -48,6 +48,15 @@ func TestLevelMeterFollowsMicrophone(t *testing.T) {
 	// A quarter of full scale is -12 dBFS: 0.8 on the -60..0 meter.
 	if l := m.Level(); l < 0.79 || l > 0.81 {
 		t.Fatalf("level %.3f, want 0.8", l)
+	}
+	if m.SpeakerLevel() != 0 {
+		t.Fatal("the speaker meter moved with the microphone")
+	}
+	if _, err := a.Sink().Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	if l := m.SpeakerLevel(); l < 0.79 || l > 0.81 {
+		t.Fatalf("speaker level %.3f, want 0.8", l)
 	}
 	if err := a.SwitchCapture(context.Background(), "x"); err == nil {
 		t.Fatal("switch on audio that cannot switch")
@@ -161,4 +170,23 @@ func (s *syncWriter) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.String()
+}
+
+// TestGainedAudio: mic gain and speaker volume scale what passes, change
+// at once, and 0 (unset) means unchanged.
+func TestGainedAudio(t *testing.T) {
+	g := newGainedAudio(sineAudio{}, 50, 0)
+	buf := make([]int16, 960)
+	g.Source().Read(buf)
+	if l := audio.DBFS(audio.RMS(buf)); l > -17.9 || l < -18.2 { // -12 dBFS square at half: -18
+		t.Fatalf("mic at 50%%: %.2f dBFS", l)
+	}
+	g.SetGains(200, 0)
+	g.Source().Read(buf)
+	if l := audio.DBFS(audio.RMS(buf)); l > -5.9 || l < -6.2 {
+		t.Fatalf("mic at 200%%: %.2f dBFS", l)
+	}
+	if err := g.SwitchPlayback(context.Background(), "x"); err == nil {
+		t.Fatal("switch on audio that cannot switch")
+	}
 }

@@ -224,7 +224,7 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 	log := slog.New(traceBuf)
 	var au phone.Audio
 	var corePtr atomic.Pointer[phone.Phone] // for device-loss reports from the sound device
-	meter := &levelMeter{}
+	meter := &levelMeters{}
 	devs := deviceAudio{log: log}
 	dev, err := device.Open(ctx, device.Config{CaptureID: st.InputDevice, PlaybackID: st.OutputDevice,
 		Format: audio.Mono48k, Logger: log, OnLost: func(l device.Lost) { reportLost(&corePtr, l) }})
@@ -235,7 +235,9 @@ func buildGUICore(ctx context.Context, st app.Settings) (guiCore, error) {
 		capID, playID := dev.Devices()
 		log.Info("sound device open", "capture", cmp.Or(capID, "default"), "playback", cmp.Or(playID, "default"))
 		go func() { <-ctx.Done(); dev.Close() }()
-		processed := newProcessedAudio(ctx, dev, !st.EchoCancelOff, !st.NoiseSuppressionOff, log)
+		gained := newGainedAudio(dev, st.MicGain, st.SpeakerVolume)
+		devs.gains = gained.SetGains
+		processed := newProcessedAudio(ctx, gained, !st.EchoCancelOff, !st.NoiseSuppressionOff, log)
 		if pa, ok := processed.(*processedAudio); ok {
 			devs.processing = pa.SetProcessing
 		}

@@ -63,6 +63,10 @@ type Settings struct {
 	// cancellation and noise suppression that are on by default.
 	EchoCancelOff       bool `json:"echo_cancel_off,omitempty"`
 	NoiseSuppressionOff bool `json:"noise_suppression_off,omitempty"`
+	// MicGain and SpeakerVolume are percentages (100 = as the device
+	// gives it; 0 = unset, also 100).
+	MicGain       int `json:"mic_gain,omitempty"`
+	SpeakerVolume int `json:"speaker_volume,omitempty"`
 	// Codecs is the codec preference order, e.g. ["PCMU", "PCMA"].
 	Codecs []string `json:"codecs,omitempty"`
 	// ListenAddr is the local SIP address for direct-IP calls ("" = backend default).

@@ -45,6 +45,19 @@ type AudioProcessing interface {
 	SetProcessing(echo, noise bool) bool
 }
 
+// AudioGains is an AudioSystem whose microphone gain and speaker volume
+// (percent, 100 = unchanged) can be set at once, calls included. SetGains
+// returns false when that is not available.
+type AudioGains interface {
+	SetGains(micPct, spkPct int) bool
+}
+
+// SpeakerLevelSource is a LevelSource that also reports the speaker's
+// level (0..1), for the second meter.
+type SpeakerLevelSource interface {
+	SpeakerLevel() float64
+}
+
 // LevelSource reports the microphone level for the meter, from 0 (silence
 // or nothing captured lately) to 1 (full scale). The UI polls it a few
 // times a second while the echo test runs; it must be cheap and safe for

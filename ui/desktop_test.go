@@ -433,3 +433,42 @@ func TestAudioSettingsProcessing(t *testing.T) {
 		t.Fatalf("saved %+v", s)
 	}
 }
+
+// gainAudio records gain settings.
+type gainAudio struct {
+	fakeAudio
+	set []string
+}
+
+func (a *gainAudio) SetGains(mic, spk int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.set = append(a.set, fmt.Sprintf("mic=%d spk=%d", mic, spk))
+	return true
+}
+
+// TestAudioSettingsGains: the mic gain and volume sliders start at 100 %,
+// apply at once and are saved.
+func TestAudioSettingsGains(t *testing.T) {
+	h := newHarness(t, phone.Snapshot{})
+	ga := &gainAudio{}
+	h.u.audio = ga
+	h.start(t)
+	p := openSettings(t, h)
+	if p.micGain.Value != 100 || p.spkVolume.Value != 100 || p.micGain.Disabled() {
+		t.Fatalf("sliders %v %v disabled=%v", p.micGain.Value, p.spkVolume.Value, p.micGain.Disabled())
+	}
+	p.micGain.SetValue(150)
+	p.micGain.OnChangeEnded(150)
+	p.spkVolume.SetValue(60)
+	p.spkVolume.OnChangeEnded(60)
+	ga.mu.Lock()
+	got := slices.Clone(ga.set)
+	ga.mu.Unlock()
+	if !slices.Equal(got, []string{"mic=150 spk=100", "mic=150 spk=60"}) {
+		t.Fatalf("applied %q", got)
+	}
+	if s := lastSaved(t, h); s.MicGain != 150 || s.SpeakerVolume != 60 {
+		t.Fatalf("saved %+v", s)
+	}
+}

@@ -38,6 +38,8 @@ type prefsDialog struct {
 	level                  *widget.ProgressBar
 	audioNote              *widget.Label
 	echoCancel, denoise    *widget.Check
+	micGain, spkVolume     *widget.Slider
+	spkLevel               *widget.ProgressBar
 	devicesLoaded          chan struct{} // closed when the device lists are in (tests)
 	inputsList, outputList []AudioDevice
 
@@ -107,9 +109,26 @@ func (u *UI) buildAudioPrefs(p *prefsDialog) fyne.CanvasObject {
 	}
 	p.level = widget.NewProgressBar()
 	p.level.TextFormatter = func() string { return "" }
-	levelRow := container.NewBorder(nil, nil, widget.NewLabel("Microphone"), nil, p.level)
+	p.spkLevel = widget.NewProgressBar()
+	p.spkLevel.TextFormatter = func() string { return "" }
+	spkRow := container.NewBorder(nil, nil, widget.NewLabel("Speaker"), nil, p.spkLevel)
+	levelRow := container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel("Microphone"), nil, p.level), spkRow)
 	if u.levels == nil {
 		levelRow.Hide()
+	} else if _, ok := u.levels.(SpeakerLevelSource); !ok {
+		spkRow.Hide()
+	}
+	p.micGain = widget.NewSlider(10, 200)
+	p.micGain.Step = 5
+	p.micGain.SetValue(float64(pctOr100(u.st.MicGain)))
+	p.micGain.OnChangeEnded = func(v float64) { u.setGains(&u.st.MicGain, v) }
+	p.spkVolume = widget.NewSlider(10, 150)
+	p.spkVolume.Step = 5
+	p.spkVolume.SetValue(float64(pctOr100(u.st.SpeakerVolume)))
+	p.spkVolume.OnChangeEnded = func(v float64) { u.setGains(&u.st.SpeakerVolume, v) }
+	if _, ok := u.audio.(AudioGains); !ok {
+		p.micGain.Disable()
+		p.spkVolume.Disable()
 	}
 	note := restartNote
 	if _, live := u.audio.(AudioSwitcher); live {
@@ -122,6 +141,8 @@ func (u *UI) buildAudioPrefs(p *prefsDialog) fyne.CanvasObject {
 		widget.NewFormItem("Microphone", p.input),
 		widget.NewFormItem("Speaker", p.output),
 		widget.NewFormItem("Ringer", p.ringer),
+		widget.NewFormItem("Mic gain", p.micGain),
+		widget.NewFormItem("Volume", p.spkVolume),
 	)
 	p.echoCancel = widget.NewCheck("Echo cancellation", func(on bool) { u.setProcessing(&u.st.EchoCancelOff, on) })
 	p.echoCancel.SetChecked(!u.st.EchoCancelOff)
@@ -130,6 +151,28 @@ func (u *UI) buildAudioPrefs(p *prefsDialog) fyne.CanvasObject {
 	return container.NewVBox(form, container.NewGridWithColumns(2, p.testSpeaker, p.testRing),
 		container.NewGridWithColumns(2, p.echoCancel, p.denoise),
 		widget.NewSeparator(), p.echo, levelRow, p.audioNote)
+}
+
+// pctOr100 is a stored percentage, 0 meaning unset (100).
+func pctOr100(p int) int {
+	if p <= 0 {
+		return 100
+	}
+	return p
+}
+
+// setGains saves a gain slider (percent) and applies both at once when the
+// sound system can.
+func (u *UI) setGains(field *int, v float64) {
+	pct := int(v + 0.5)
+	if pctOr100(*field) == pct {
+		return
+	}
+	*field = pct
+	u.save(u.st.Clone())
+	if ag, ok := u.audio.(AudioGains); ok {
+		ag.SetGains(pctOr100(u.st.MicGain), pctOr100(u.st.SpeakerVolume))
+	}
 }
 
 // setProcessing saves an echo-cancellation or noise-suppression switch
@@ -288,11 +331,15 @@ func (u *UI) runLevelMeter(ctx context.Context) {
 		for {
 			select {
 			case <-ctx.Done():
-				u.post(func() { u.showLevel(0) })
+				u.post(func() { u.showLevel(0); u.showSpeakerLevel(0) })
 				return
 			case <-t.C:
 				v := min(max(u.levels.Level(), 0), 1)
-				u.post(func() { u.showLevel(v) })
+				spk := 0.0
+				if sl, ok := u.levels.(SpeakerLevelSource); ok {
+					spk = min(max(sl.SpeakerLevel(), 0), 1)
+				}
+				u.post(func() { u.showLevel(v); u.showSpeakerLevel(spk) })
 			}
 		}
 	}()
@@ -301,6 +348,12 @@ func (u *UI) runLevelMeter(ctx context.Context) {
 func (u *UI) showLevel(v float64) {
 	if u.prefs != nil && u.prefs.level.Value != v {
 		u.prefs.level.SetValue(v)
+	}
+}
+
+func (u *UI) showSpeakerLevel(v float64) {
+	if u.prefs != nil && u.prefs.spkLevel.Value != v {
+		u.prefs.spkLevel.SetValue(v)
 	}
 }
 

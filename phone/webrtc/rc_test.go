@@ -2,6 +2,7 @@ package webrtc_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"strings"
@@ -36,7 +37,9 @@ type rcEdge struct {
 	regSource string
 	gotMsg    chan *sip.Request
 	gotBye    chan *sip.Request
+	gotInfo   chan *sip.Request
 	connected chan struct{}
+	invite    *sip.Request // the last INVITE answered (its To carries our tag)
 }
 
 const rcAuthID = "802398808016"
@@ -50,7 +53,8 @@ func startRCEdge(t *testing.T) *rcEdge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &rcEdge{t: t, ua: ua, gotMsg: make(chan *sip.Request, 8), gotBye: make(chan *sip.Request, 8), connected: make(chan struct{}, 4)}
+	e := &rcEdge{t: t, ua: ua, gotMsg: make(chan *sip.Request, 8), gotBye: make(chan *sip.Request, 8),
+		gotInfo: make(chan *sip.Request, 8), connected: make(chan struct{}, 4)}
 	if e.client, err = sipgo.NewClient(ua); err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +71,10 @@ func startRCEdge(t *testing.T) *rcEdge {
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 		e.gotBye <- req
+	})
+	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		e.gotInfo <- req
 	})
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -190,6 +198,9 @@ func (e *rcEdge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	body := rcSDP(pc)
 	to := req.To()
 	to.Params.Add("tag", sip.GenerateTagN(8))
+	e.mu.Lock()
+	e.invite = req
+	e.mu.Unlock()
 	for _, code := range []int{183, 200} {
 		res := sip.NewSDPResponseFromRequest(req, body)
 		res.StatusCode, res.Reason = code, map[int]string{183: "Session Progress", 200: "OK"}[code]
@@ -514,4 +525,95 @@ func TestRingCentralLateOffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.wait(t, phone.EvEnded)
+}
+
+// infoToClient sends an in-dialog INFO from the edge in the dialog of the
+// last INVITE it answered (the client's outbound call), over the
+// client's websocket, and waits for the client's 200.
+func (e *rcEdge) infoToClient(t *testing.T, contentType string, body []byte) {
+	t.Helper()
+	e.mu.Lock()
+	inv, src := e.invite, e.regSource
+	e.mu.Unlock()
+	if inv == nil {
+		t.Fatal("edge: no INVITE answered yet")
+	}
+	req := sip.NewRequest(sip.INFO, inv.Contact().Address)
+	from := inv.To() // the edge's side: To of the INVITE, with the edge's tag
+	req.AppendHeader(&sip.FromHeader{DisplayName: from.DisplayName, Address: from.Address, Params: from.Params.Clone()})
+	to := inv.From() // the client's side, with its tag
+	req.AppendHeader(&sip.ToHeader{DisplayName: to.DisplayName, Address: to.Address, Params: to.Params.Clone()})
+	cid := sip.CallIDHeader(inv.CallID().Value())
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INFO})
+	req.AppendHeader(sip.NewHeader("Content-Type", contentType))
+	req.SetBody(body)
+	req.SetTransport("WS")
+	req.SetDestination(src)
+	res, err := e.client.Do(ctxT(t, 5*time.Second), req)
+	if err != nil || res == nil || res.StatusCode != 200 {
+		t.Fatalf("edge INFO: %v %v", res, err)
+	}
+}
+
+// TestRingCentralPark: on a RingCentral WebRTC call, Park sends
+// {"request":{"reqid":1,"command":"callpark"}} in an INFO; the edge
+// answers 200, then reports the result in its own INFO ("park
+// extension":"813"): the park is done at 813 and our leg ends with a BYE.
+// Before that, an INFO from the edge that answers no command of ours is
+// taken with a 200 and leaves the call up (it goes to the core as SessInfo).
+func TestRingCentralPark(t *testing.T) {
+	e := startRCEdge(t)
+	c := newCore(t, ourTone)
+	if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+	id, err := c.Dial("rc", "16505550199")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvAnswered, phone.EvEnded)
+
+	// An INFO that is not a command result does not disturb the call.
+	e.infoToClient(t, "application/json;charset=utf-8", []byte(`{"response":{"reqid":7,"command":"unknown","result":{"code":0}}}`))
+
+	start := time.Now()
+	if err := c.Park(id); err != nil {
+		t.Fatal(err)
+	}
+	var info *sip.Request
+	select {
+	case info = <-e.gotInfo:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no callpark INFO reached the edge")
+	}
+	var got struct {
+		Request struct {
+			ReqID   int    `json:"reqid"`
+			Command string `json:"command"`
+		} `json:"request"`
+	}
+	if err := json.Unmarshal(info.Body(), &got); err != nil || got.Request.Command != "callpark" || got.Request.ReqID != 1 {
+		t.Fatalf("park INFO body %s (%v)", info.Body(), err)
+	}
+	if ct := info.ContentType(); ct == nil || !strings.HasPrefix(ct.Value(), "application/json") {
+		t.Fatalf("park INFO Content-Type %v", ct)
+	}
+	t.Logf("park INFO: %s", info.Body())
+	e.infoToClient(t, "application/json;charset=utf-8",
+		[]byte(`{"response":{"reqid":1,"command":"callpark","result":{"code":0,"description":"Success","park extension":"813"}}}`))
+	ev := c.waitTransfer(t, phone.EvPark, phone.XferDone)
+	if ev.Transfer.Extension != "813" {
+		t.Fatalf("parked at %q, want 813", ev.Transfer.Extension)
+	}
+	t.Logf("parked at %s %v after Park", ev.Transfer.Extension, time.Since(start).Round(time.Millisecond))
+	if info := c.waitEnded(t, id); info.Cause != phone.CauseTransferred {
+		t.Errorf("parked call ended with %s", info.Cause)
+	}
+	select {
+	case <-e.gotBye:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the edge got no BYE after the park")
+	}
 }

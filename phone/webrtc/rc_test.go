@@ -24,12 +24,15 @@ import (
 // P-rc header, and records what the client sent. Its SDP is RC's: no a=mid,
 // no BUNDLE. Media answers come from a pion PeerConnection on loopback.
 type rcEdge struct {
-	t       *testing.T
-	addr    string
-	ua      *sipgo.UserAgent
-	client  *sipgo.Client
-	refuse  int  // respond to REGISTER with this code (e.g. 603) when set
-	garbage bool // answer INVITEs with a malformed SDP
+	t      *testing.T
+	addr   string
+	ua     *sipgo.UserAgent
+	client *sipgo.Client
+	refuse int // respond to REGISTER with this code (e.g. 603) when set
+	// redirect, when set, answers INVITEs for any other user with 302 to
+	// this user.
+	redirect string
+	garbage  bool // answer INVITEs with a malformed SDP
 
 	mu        sync.Mutex
 	registers []*sip.Request
@@ -174,8 +177,14 @@ func gathered(t *testing.T, pc *pw.PeerConnection, d pw.SessionDescription) {
 // onInvite answers an outbound call: 183 with SDP, then 200 at once.
 func (e *rcEdge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	e.mu.Lock()
-	garbage := e.garbage
+	garbage, redirect := e.garbage, e.redirect
 	e.mu.Unlock()
+	if redirect != "" && req.Recipient.User != redirect {
+		res := sip.NewResponseFromRequest(req, 302, "Moved Temporarily", nil)
+		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: redirect, Host: "sip.ringcentral.test"}})
+		_ = tx.Respond(res)
+		return
+	}
 	if garbage {
 		res := sip.NewSDPResponseFromRequest(req, []byte("v=0\r\nthis is not SDP\r\n"))
 		res.To().Params.Add("tag", "g1")
@@ -616,4 +625,152 @@ func TestRingCentralPark(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the edge got no BYE after the park")
 	}
+}
+
+// edgeInvite sends an INVITE with an offer from a fresh edge peer to the
+// client, with extra headers; the caller waits for the answer.
+func (e *rcEdge) edgeInvite(t *testing.T, hdrs ...sip.Header) (*sipgo.DialogClientSession, *pw.PeerConnection) {
+	t.Helper()
+	pc := e.rcPeer()
+	if _, err := pc.AddTransceiverFromKind(pw.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered(t, pc, offer)
+	e.mu.Lock()
+	src := e.regSource
+	e.mu.Unlock()
+	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "16505550100", Host: "x.invalid"})
+	inv.SetBody(rcSDP(pc))
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	fp := sip.NewParams()
+	fp.Add("tag", sip.GenerateTagN(8))
+	inv.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "+16505550199", Host: "sip.ringcentral.test"}, Params: fp})
+	for _, h := range hdrs {
+		inv.AppendHeader(h)
+	}
+	inv.SetTransport("WS")
+	inv.SetDestination(src)
+	dua := sipgo.DialogUA{Client: e.client, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}}}
+	dlg, err := dua.WriteInvite(ctxT(t, 15*time.Second), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dlg.Close() })
+	return dlg, pc
+}
+
+// TestRedirectAndReplaces: a 302 to our INVITE reaches the core as the
+// redirect Target (it dials there); an INVITE whose Replaces names our
+// call takes it over (the old leg ends as replaced, with a BYE); one
+// naming no dialog of ours gets 481.
+func TestRedirectAndReplaces(t *testing.T) {
+	e := startRCEdge(t)
+	c := newCore(t, ourTone)
+	if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+
+	t.Run("302", func(t *testing.T) {
+		e.mu.Lock()
+		e.redirect = "16505550177"
+		e.mu.Unlock()
+		defer func() { e.mu.Lock(); e.redirect = ""; e.mu.Unlock() }()
+		if _, err := c.Dial("rc", "16505550199"); err != nil {
+			t.Fatal(err)
+		}
+		ans := c.wait(t, phone.EvAnswered, phone.EvEnded)
+		e.mu.Lock()
+		got := e.invite.Recipient.User
+		e.mu.Unlock()
+		if got != "16505550177" || !strings.Contains(ans.Call.Peer, "16505550177") {
+			t.Fatalf("after the 302 we called %q (peer %q), want 16505550177", got, ans.Call.Peer)
+		}
+		t.Logf("redirected: talking to %s", ans.Call.Peer)
+		if err := c.Hangup(""); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvEnded)
+		select {
+		case <-e.gotBye:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the edge got no BYE")
+		}
+	})
+
+	t.Run("replaces", func(t *testing.T) {
+		id, err := c.Dial("rc", "16505550199")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvAnswered, phone.EvEnded)
+		e.mu.Lock()
+		old := e.invite
+		e.mu.Unlock()
+		ourTag, _ := old.From().Params.Get("tag")
+		edgeTag, _ := old.To().Params.Get("tag")
+		// Seen from the edge, which holds the dialog: our tag is its to-tag.
+		dlg, pc := e.edgeInvite(t, sip.NewHeader("Replaces", old.CallID().Value()+";to-tag="+ourTag+";from-tag="+edgeTag))
+		in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+		if info := c.waitEnded(t, id); info.Cause != phone.CauseReplaced {
+			t.Errorf("the replaced call ended with %s", info.Cause)
+		}
+		select {
+		case bye := <-e.gotBye:
+			if bye.CallID().Value() != old.CallID().Value() {
+				t.Errorf("BYE for %s, want the replaced dialog %s", bye.CallID().Value(), old.CallID().Value())
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the replaced dialog got no BYE")
+		}
+		ctx := ctxT(t, 10*time.Second)
+		if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := pc.SetRemoteDescription(pw.SessionDescription{Type: pw.SDPTypeAnswer, SDP: string(dlg.InviteResponse.Body())}); err != nil {
+			t.Fatal(err)
+		}
+		e.mu.Lock()
+		src := e.regSource
+		e.mu.Unlock()
+		ack := sip.NewRequest(sip.ACK, dlg.InviteResponse.Contact().Address)
+		ack.AppendHeader(&sip.CSeqHeader{SeqNo: dlg.InviteRequest.CSeq().SeqNo, MethodName: sip.ACK})
+		ack.SetTransport("WS")
+		ack.SetDestination(src)
+		if err := dlg.WriteAck(ctx, ack); err != nil {
+			t.Fatal(err)
+		}
+		// The new call is the only one, and active (its EvAnswered may
+		// have been passed over by waitEnded: poll, bounded).
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			snap := c.Snapshot()
+			if len(snap.Calls) == 1 && snap.Calls[0].ID == in.Call.ID && snap.Calls[0].State == phone.StateActive {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("calls after the replacement: %+v", snap.Calls)
+			}
+			time.Sleep(20 * time.Millisecond) // polling a snapshot, bounded by the deadline
+		}
+		if err := c.Hangup(in.Call.ID); err != nil {
+			t.Fatal(err)
+		}
+		if info := c.waitEnded(t, in.Call.ID); info.Cause != phone.CauseNormal {
+			t.Errorf("the replacing call ended with %s", info.Cause)
+		}
+	})
+
+	t.Run("unknown dialog", func(t *testing.T) {
+		dlg, _ := e.edgeInvite(t, sip.NewHeader("Replaces", "no-such-call;to-tag=a1;from-tag=b2"))
+		err := dlg.WaitAnswer(ctxT(t, 10*time.Second), sipgo.AnswerOptions{})
+		var dr *sipgo.ErrDialogResponse
+		if !errors.As(err, &dr) || dr.Res.StatusCode != 481 {
+			t.Fatalf("INVITE replacing an unknown dialog: %v, want 481", err)
+		}
+	})
 }

@@ -774,3 +774,63 @@ func TestRedirectAndReplaces(t *testing.T) {
 		}
 	})
 }
+
+// rcPRc is an inbound INVITE's P-rc header as RingCentral sends it.
+const rcPRc = `<Msg><Hdr SID="35482343635848" Req="{17EA740D-1}" From="#1032016@sip.ringcentral.test:5060" To="16505550100" Cmd="6"/><Bdy Phn="+16505550199" Nm="WIRELESS CALLER"/></Msg>`
+
+// TestForwardRinging: forwarding a ringing call. On a RingCentral account
+// it is an x-rc/agent MESSAGE (Cmd 10), sent only after the receive-confirm
+// (Cmd 17) through the same ringcentral.Control; elsewhere a 302 whose
+// Contact is the target.
+func TestForwardRinging(t *testing.T) {
+	e := startRCEdge(t)
+
+	t.Run("ringcentral", func(t *testing.T) {
+		c := newCore(t, ourTone)
+		if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+		e.edgeInvite(t, sip.NewHeader("P-rc", rcPRc))
+		in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+		if err := c.Forward(in.Call.ID, "16505550177"); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range []string{`Cmd="17"`, `Cmd="10"`} {
+			select {
+			case m := <-e.gotMsg:
+				if body := string(m.Body()); !strings.Contains(body, cmd) || m.CallID().Value() == "" {
+					t.Fatalf("MESSAGE %s, want %s", body, cmd)
+				} else {
+					t.Logf("agent MESSAGE: %s", body)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no agent MESSAGE with %s", cmd)
+			}
+		}
+	})
+
+	t.Run("302", func(t *testing.T) {
+		c := newCore(t, ourTone)
+		acct := rcAccount(e)
+		acct.ID, acct.Provider = "plain", ""
+		if err := c.SetAccount(acct, "rc-secret"); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+		dlg, _ := e.edgeInvite(t)
+		in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+		if err := c.Forward(in.Call.ID, "16505550177"); err != nil {
+			t.Fatal(err)
+		}
+		err := dlg.WaitAnswer(ctxT(t, 10*time.Second), sipgo.AnswerOptions{})
+		var dr *sipgo.ErrDialogResponse
+		if !errors.As(err, &dr) || dr.Res.StatusCode != 302 || dr.Res.Contact() == nil || dr.Res.Contact().Address.User != "16505550177" {
+			t.Fatalf("forwarded call answered %v, want 302 to 16505550177", err)
+		}
+		t.Logf("302 Contact: %s", dr.Res.Contact().Address.String())
+		if info := c.waitEnded(t, in.Call.ID); info.Cause != phone.CauseForwarded {
+			t.Errorf("forwarded call ended with %s", info.Cause)
+		}
+	})
+}

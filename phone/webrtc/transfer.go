@@ -30,7 +30,8 @@ var (
 	_ phone.ProviderControl = (*session)(nil)
 )
 
-// Dialog returns this call's dialog identity and the far end's URI.
+// Dialog returns this call's dialog identity and the far end's URI. On
+// outbound calls it is complete once the call is answered.
 func (c *session) Dialog() (phone.DialogRef, string) {
 	ref := phone.DialogRef{CallID: c.callID}
 	var remote sip.Uri
@@ -44,8 +45,10 @@ func (c *session) Dialog() (phone.DialogRef, string) {
 		}
 		remote = c.client.InviteRequest.Recipient
 	case c.server != nil:
-		if res := c.server.InviteResponse; res != nil && res.To() != nil {
-			ref.LocalTag, _ = res.To().Params.Get("tag")
+		// sipgo puts our tag in the INVITE's To when it reads it (every
+		// response carries it); InviteResponse changes as we respond.
+		if to := c.server.InviteRequest.To(); to != nil {
+			ref.LocalTag, _ = to.Params.Get("tag")
 		}
 		if f := c.server.InviteRequest.From(); f != nil {
 			ref.RemoteTag, _ = f.Params.Get("tag")
@@ -409,6 +412,12 @@ func (s *Signaler) matchReplaces(v string) (*session, error) {
 	c := s.sessions[ref.CallID]
 	s.mu.Unlock()
 	if c == nil {
+		return nil, nil
+	}
+	c.mu.Lock()
+	early := c.server == nil && !c.answered // outbound, and our INVITE not answered yet
+	c.mu.Unlock()
+	if early {
 		return nil, nil
 	}
 	ours, _ := c.Dialog()

@@ -102,11 +102,48 @@ func establishedWith(t *testing.T, b *testpeer.Baresip, peer string) {
 
 // TestBlindTransfer: bob calls our WebRTC account; we blind-transfer him
 // to carol (REFER over the websocket, bob's NOTIFYs back); bob and carol
-// talk (carol hears bob's tone) and our leg ends as transferred.
+// talk (carol hears bob's tone) and our leg ends as transferred. A busy
+// target (carol rejects: 486, reported in bob's NOTIFY) keeps our call.
 func TestBlindTransfer(t *testing.T) {
 	skipShort(t)
 	k := gateway(t)
 	b := bob(t, k, "manual")
+
+	t.Run("busy target keeps the call", func(t *testing.T) {
+		cl := carol(t, k, "manual")
+		c := registeredWS(t, k, phone.WS)
+		id := answeredFromBob(t, k, c, b)
+		if err := c.Transfer(id, "carol"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.WaitEventType(ctxT(t, 10*time.Second), "CALL_INCOMING"); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.Hangup(ctxT(t, 5*time.Second)); err != nil { // baresip rejects with 486
+			t.Fatal(err)
+		}
+		ev := c.waitTransfer(t, phone.EvTransfer, phone.XferFailed)
+		if ev.Transfer.Code != 486 && !strings.Contains(ev.Transfer.Reason, "486") {
+			t.Errorf("failure %d %q, want the target's 486", ev.Transfer.Code, ev.Transfer.Reason)
+		}
+		snap := c.Snapshot()
+		if len(snap.Calls) != 1 || snap.Calls[0].ID != id {
+			t.Fatalf("our call with bob is gone after a failed transfer: %+v", snap.Calls)
+		}
+		if err := c.Hangup(id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.WaitEventType(ctxT(t, 5*time.Second), "CALL_CLOSED"); err != nil {
+			t.Fatal(err)
+		}
+		cl.Stop()
+	})
+
+	t.Run("success", func(t *testing.T) { blindTransferred(t, k, b) })
+}
+
+// blindTransferred is TestBlindTransfer's successful case.
+func blindTransferred(t *testing.T, k *testpeer.Kamailio, b *testpeer.Baresip) {
 	cl := carol(t, k, "auto")
 	c := registeredWS(t, k, phone.WS)
 	id := answeredFromBob(t, k, c, b)

@@ -178,6 +178,7 @@ func TestHoldResumeAndReconnect(t *testing.T) {
 	t.Log("hold and resume done")
 
 	// Cut the websocket: restart Kamailio (registrations are lost with it).
+	paired := logCount(r.LogPath, iceSelected)
 	cut := time.Now()
 	k.Stop()
 	k.Start(t)
@@ -191,8 +192,10 @@ func TestHoldResumeAndReconnect(t *testing.T) {
 		}
 	}
 	t.Logf("re-registered %v after the cut", time.Since(cut).Round(time.Millisecond))
-	// The re-INVITE restarts ICE: rtpengine pairs with our newly gathered candidate.
-	waitLog(t, r.LogPath, "ICE negotiated: new peer")
+	// The re-INVITE restarts ICE: rtpengine pairs with our newly gathered
+	// candidate ("new peer for component" or, when the restart resets its
+	// agent, "peer for component").
+	waitLogCount(t, r.LogPath, iceSelected, paired+1)
 	t.Logf("ICE restarted %v after the cut", time.Since(cut).Round(time.Millisecond))
 	mark := c.rec.Len()
 	hears(t, "Switchboard after reconnect", c.rec.waitSamples(t, mark+8000, 8000), peerTone)
@@ -204,16 +207,22 @@ func TestHoldResumeAndReconnect(t *testing.T) {
 	c.wait(t, phone.EvEnded)
 }
 
-// waitLog waits (bounded) until the file at path contains s.
-func waitLog(t *testing.T, path, s string) {
+// iceSelected is what rtpengine logs when ICE has selected a peer.
+const iceSelected = "peer for component 1 is"
+
+// logCount counts the occurrences of s in the file at path (0 when unreadable).
+func logCount(path, s string) int {
+	b, _ := os.ReadFile(path)
+	return strings.Count(string(b), s)
+}
+
+// waitLogCount waits (bounded) until the file at path contains s n times.
+func waitLogCount(t *testing.T, path, s string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), s) {
-			return
-		}
+	for logCount(path, s) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s never logged %q", path, s)
+			t.Fatalf("%s logged %q %d times, want %d", path, s, logCount(path, s), n)
 		}
 		time.Sleep(100 * time.Millisecond) // polling a log file, bounded by the deadline
 	}

@@ -71,6 +71,10 @@ type mediaSession struct {
 	failed    chan struct{} // closed when the connection failed
 	failOnce  sync.Once
 
+	// readMu is held while the send loop reads the source and while
+	// setAudio swaps it, so once SetAudio returns the old source is no
+	// longer read (the core hands the microphone to the next call).
+	readMu   sync.Mutex
 	mu       sync.Mutex
 	audio    phone.AudioPair
 	src      audio.Source // adapted to the encoder's format
@@ -344,6 +348,8 @@ func (m *mediaSession) start(a phone.AudioPair) {
 
 // setAudio swaps the call's source and sink.
 func (m *mediaSession) setAudio(a phone.AudioPair) {
+	m.readMu.Lock()
+	defer m.readMu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.audio = a
@@ -389,13 +395,16 @@ func (m *mediaSession) sendLoop() {
 			due := int(now.Sub(start)/(codec.FrameMillis*time.Millisecond)) - sentFrames
 			for ; due > 0; due-- {
 				sentFrames++
+				m.readMu.Lock()
 				w, enc, pt, src, te, teClock := m.sendState()
 				if w == nil || enc == nil {
+					m.readMu.Unlock()
 					continue
 				}
 				n := codec.FrameSamples(enc)
 				frame := pcm[:n]
 				readFrame(src, frame)
+				m.readMu.Unlock()
 				if job == nil {
 					select {
 					case j := <-m.dtmfQ:

@@ -2,6 +2,7 @@ package webrtc_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"strings"
@@ -23,12 +24,15 @@ import (
 // P-rc header, and records what the client sent. Its SDP is RC's: no a=mid,
 // no BUNDLE. Media answers come from a pion PeerConnection on loopback.
 type rcEdge struct {
-	t       *testing.T
-	addr    string
-	ua      *sipgo.UserAgent
-	client  *sipgo.Client
-	refuse  int  // respond to REGISTER with this code (e.g. 603) when set
-	garbage bool // answer INVITEs with a malformed SDP
+	t      *testing.T
+	addr   string
+	ua     *sipgo.UserAgent
+	client *sipgo.Client
+	refuse int // respond to REGISTER with this code (e.g. 603) when set
+	// redirect, when set, answers INVITEs for any other user with 302 to
+	// this user.
+	redirect string
+	garbage  bool // answer INVITEs with a malformed SDP
 
 	mu        sync.Mutex
 	registers []*sip.Request
@@ -36,7 +40,9 @@ type rcEdge struct {
 	regSource string
 	gotMsg    chan *sip.Request
 	gotBye    chan *sip.Request
+	gotInfo   chan *sip.Request
 	connected chan struct{}
+	invite    *sip.Request // the last INVITE answered (its To carries our tag)
 }
 
 const rcAuthID = "802398808016"
@@ -50,7 +56,8 @@ func startRCEdge(t *testing.T) *rcEdge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &rcEdge{t: t, ua: ua, gotMsg: make(chan *sip.Request, 8), gotBye: make(chan *sip.Request, 8), connected: make(chan struct{}, 4)}
+	e := &rcEdge{t: t, ua: ua, gotMsg: make(chan *sip.Request, 8), gotBye: make(chan *sip.Request, 8),
+		gotInfo: make(chan *sip.Request, 8), connected: make(chan struct{}, 4)}
 	if e.client, err = sipgo.NewClient(ua); err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +74,10 @@ func startRCEdge(t *testing.T) *rcEdge {
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 		e.gotBye <- req
+	})
+	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		e.gotInfo <- req
 	})
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -166,8 +177,14 @@ func gathered(t *testing.T, pc *pw.PeerConnection, d pw.SessionDescription) {
 // onInvite answers an outbound call: 183 with SDP, then 200 at once.
 func (e *rcEdge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	e.mu.Lock()
-	garbage := e.garbage
+	garbage, redirect := e.garbage, e.redirect
 	e.mu.Unlock()
+	if redirect != "" && req.Recipient.User != redirect {
+		res := sip.NewResponseFromRequest(req, 302, "Moved Temporarily", nil)
+		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: redirect, Host: "sip.ringcentral.test"}})
+		_ = tx.Respond(res)
+		return
+	}
 	if garbage {
 		res := sip.NewSDPResponseFromRequest(req, []byte("v=0\r\nthis is not SDP\r\n"))
 		res.To().Params.Add("tag", "g1")
@@ -190,6 +207,9 @@ func (e *rcEdge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	body := rcSDP(pc)
 	to := req.To()
 	to.Params.Add("tag", sip.GenerateTagN(8))
+	e.mu.Lock()
+	e.invite = req
+	e.mu.Unlock()
 	for _, code := range []int{183, 200} {
 		res := sip.NewSDPResponseFromRequest(req, body)
 		res.StatusCode, res.Reason = code, map[int]string{183: "Session Progress", 200: "OK"}[code]
@@ -514,4 +534,303 @@ func TestRingCentralLateOffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.wait(t, phone.EvEnded)
+}
+
+// infoToClient sends an in-dialog INFO from the edge in the dialog of the
+// last INVITE it answered (the client's outbound call), over the
+// client's websocket, and waits for the client's 200.
+func (e *rcEdge) infoToClient(t *testing.T, contentType string, body []byte) {
+	t.Helper()
+	e.mu.Lock()
+	inv, src := e.invite, e.regSource
+	e.mu.Unlock()
+	if inv == nil {
+		t.Fatal("edge: no INVITE answered yet")
+	}
+	req := sip.NewRequest(sip.INFO, inv.Contact().Address)
+	from := inv.To() // the edge's side: To of the INVITE, with the edge's tag
+	req.AppendHeader(&sip.FromHeader{DisplayName: from.DisplayName, Address: from.Address, Params: from.Params.Clone()})
+	to := inv.From() // the client's side, with its tag
+	req.AppendHeader(&sip.ToHeader{DisplayName: to.DisplayName, Address: to.Address, Params: to.Params.Clone()})
+	cid := sip.CallIDHeader(inv.CallID().Value())
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INFO})
+	req.AppendHeader(sip.NewHeader("Content-Type", contentType))
+	req.SetBody(body)
+	req.SetTransport("WS")
+	req.SetDestination(src)
+	res, err := e.client.Do(ctxT(t, 5*time.Second), req)
+	if err != nil || res == nil || res.StatusCode != 200 {
+		t.Fatalf("edge INFO: %v %v", res, err)
+	}
+}
+
+// TestRingCentralPark: on a RingCentral WebRTC call, Park sends
+// {"request":{"reqid":1,"command":"callpark"}} in an INFO; the edge
+// answers 200, then reports the result in its own INFO ("park
+// extension":"813"): the park is done at 813 and our leg ends with a BYE.
+// Before that, an INFO from the edge that answers no command of ours is
+// taken with a 200 and leaves the call up (it goes to the core as SessInfo).
+func TestRingCentralPark(t *testing.T) {
+	e := startRCEdge(t)
+	c := newCore(t, ourTone)
+	if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+	id, err := c.Dial("rc", "16505550199")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvAnswered, phone.EvEnded)
+
+	// An INFO that is not a command result does not disturb the call.
+	e.infoToClient(t, "application/json;charset=utf-8", []byte(`{"response":{"reqid":7,"command":"unknown","result":{"code":0}}}`))
+
+	start := time.Now()
+	if err := c.Park(id); err != nil {
+		t.Fatal(err)
+	}
+	var info *sip.Request
+	select {
+	case info = <-e.gotInfo:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no callpark INFO reached the edge")
+	}
+	var got struct {
+		Request struct {
+			ReqID   int    `json:"reqid"`
+			Command string `json:"command"`
+		} `json:"request"`
+	}
+	if err := json.Unmarshal(info.Body(), &got); err != nil || got.Request.Command != "callpark" || got.Request.ReqID != 1 {
+		t.Fatalf("park INFO body %s (%v)", info.Body(), err)
+	}
+	if ct := info.ContentType(); ct == nil || !strings.HasPrefix(ct.Value(), "application/json") {
+		t.Fatalf("park INFO Content-Type %v", ct)
+	}
+	t.Logf("park INFO: %s", info.Body())
+	e.infoToClient(t, "application/json;charset=utf-8",
+		[]byte(`{"response":{"reqid":1,"command":"callpark","result":{"code":0,"description":"Success","park extension":"813"}}}`))
+	ev := c.waitTransfer(t, phone.EvPark, phone.XferDone)
+	if ev.Transfer.Extension != "813" {
+		t.Fatalf("parked at %q, want 813", ev.Transfer.Extension)
+	}
+	t.Logf("parked at %s %v after Park", ev.Transfer.Extension, time.Since(start).Round(time.Millisecond))
+	if info := c.waitEnded(t, id); info.Cause != phone.CauseTransferred {
+		t.Errorf("parked call ended with %s", info.Cause)
+	}
+	select {
+	case <-e.gotBye:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the edge got no BYE after the park")
+	}
+}
+
+// edgeInvite sends an INVITE with an offer from a fresh edge peer to the
+// client, with extra headers; the caller waits for the answer.
+func (e *rcEdge) edgeInvite(t *testing.T, hdrs ...sip.Header) (*sipgo.DialogClientSession, *pw.PeerConnection) {
+	t.Helper()
+	pc := e.rcPeer()
+	if _, err := pc.AddTransceiverFromKind(pw.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered(t, pc, offer)
+	e.mu.Lock()
+	src := e.regSource
+	e.mu.Unlock()
+	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "16505550100", Host: "x.invalid"})
+	inv.SetBody(rcSDP(pc))
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	fp := sip.NewParams()
+	fp.Add("tag", sip.GenerateTagN(8))
+	inv.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "+16505550199", Host: "sip.ringcentral.test"}, Params: fp})
+	for _, h := range hdrs {
+		inv.AppendHeader(h)
+	}
+	inv.SetTransport("WS")
+	inv.SetDestination(src)
+	dua := sipgo.DialogUA{Client: e.client, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}}}
+	dlg, err := dua.WriteInvite(ctxT(t, 15*time.Second), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dlg.Close() })
+	return dlg, pc
+}
+
+// TestRedirectAndReplaces: a 302 to our INVITE reaches the core as the
+// redirect Target (it dials there); an INVITE whose Replaces names our
+// call takes it over (the old leg ends as replaced, with a BYE); one
+// naming no dialog of ours gets 481.
+func TestRedirectAndReplaces(t *testing.T) {
+	e := startRCEdge(t)
+	c := newCore(t, ourTone)
+	if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+
+	t.Run("302", func(t *testing.T) {
+		e.mu.Lock()
+		e.redirect = "16505550177"
+		e.mu.Unlock()
+		defer func() { e.mu.Lock(); e.redirect = ""; e.mu.Unlock() }()
+		if _, err := c.Dial("rc", "16505550199"); err != nil {
+			t.Fatal(err)
+		}
+		ans := c.wait(t, phone.EvAnswered, phone.EvEnded)
+		e.mu.Lock()
+		got := e.invite.Recipient.User
+		e.mu.Unlock()
+		if got != "16505550177" || !strings.Contains(ans.Call.Peer, "16505550177") {
+			t.Fatalf("after the 302 we called %q (peer %q), want 16505550177", got, ans.Call.Peer)
+		}
+		t.Logf("redirected: talking to %s", ans.Call.Peer)
+		if err := c.Hangup(""); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvEnded)
+		select {
+		case <-e.gotBye:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the edge got no BYE")
+		}
+	})
+
+	t.Run("replaces", func(t *testing.T) {
+		id, err := c.Dial("rc", "16505550199")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvAnswered, phone.EvEnded)
+		e.mu.Lock()
+		old := e.invite
+		e.mu.Unlock()
+		ourTag, _ := old.From().Params.Get("tag")
+		edgeTag, _ := old.To().Params.Get("tag")
+		// Seen from the edge, which holds the dialog: our tag is its to-tag.
+		dlg, pc := e.edgeInvite(t, sip.NewHeader("Replaces", old.CallID().Value()+";to-tag="+ourTag+";from-tag="+edgeTag))
+		in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+		if info := c.waitEnded(t, id); info.Cause != phone.CauseReplaced {
+			t.Errorf("the replaced call ended with %s", info.Cause)
+		}
+		select {
+		case bye := <-e.gotBye:
+			if bye.CallID().Value() != old.CallID().Value() {
+				t.Errorf("BYE for %s, want the replaced dialog %s", bye.CallID().Value(), old.CallID().Value())
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the replaced dialog got no BYE")
+		}
+		ctx := ctxT(t, 10*time.Second)
+		if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := pc.SetRemoteDescription(pw.SessionDescription{Type: pw.SDPTypeAnswer, SDP: string(dlg.InviteResponse.Body())}); err != nil {
+			t.Fatal(err)
+		}
+		e.mu.Lock()
+		src := e.regSource
+		e.mu.Unlock()
+		ack := sip.NewRequest(sip.ACK, dlg.InviteResponse.Contact().Address)
+		ack.AppendHeader(&sip.CSeqHeader{SeqNo: dlg.InviteRequest.CSeq().SeqNo, MethodName: sip.ACK})
+		ack.SetTransport("WS")
+		ack.SetDestination(src)
+		if err := dlg.WriteAck(ctx, ack); err != nil {
+			t.Fatal(err)
+		}
+		// The new call is the only one, and active (its EvAnswered may
+		// have been passed over by waitEnded: poll, bounded).
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			snap := c.Snapshot()
+			if len(snap.Calls) == 1 && snap.Calls[0].ID == in.Call.ID && snap.Calls[0].State == phone.StateActive {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("calls after the replacement: %+v", snap.Calls)
+			}
+			time.Sleep(20 * time.Millisecond) // polling a snapshot, bounded by the deadline
+		}
+		if err := c.Hangup(in.Call.ID); err != nil {
+			t.Fatal(err)
+		}
+		if info := c.waitEnded(t, in.Call.ID); info.Cause != phone.CauseNormal {
+			t.Errorf("the replacing call ended with %s", info.Cause)
+		}
+	})
+
+	t.Run("unknown dialog", func(t *testing.T) {
+		dlg, _ := e.edgeInvite(t, sip.NewHeader("Replaces", "no-such-call;to-tag=a1;from-tag=b2"))
+		err := dlg.WaitAnswer(ctxT(t, 10*time.Second), sipgo.AnswerOptions{})
+		var dr *sipgo.ErrDialogResponse
+		if !errors.As(err, &dr) || dr.Res.StatusCode != 481 {
+			t.Fatalf("INVITE replacing an unknown dialog: %v, want 481", err)
+		}
+	})
+}
+
+// rcPRc is an inbound INVITE's P-rc header as RingCentral sends it.
+const rcPRc = `<Msg><Hdr SID="35482343635848" Req="{17EA740D-1}" From="#1032016@sip.ringcentral.test:5060" To="16505550100" Cmd="6"/><Bdy Phn="+16505550199" Nm="WIRELESS CALLER"/></Msg>`
+
+// TestForwardRinging: forwarding a ringing call. On a RingCentral account
+// it is an x-rc/agent MESSAGE (Cmd 10), sent only after the receive-confirm
+// (Cmd 17) through the same ringcentral.Control; elsewhere a 302 whose
+// Contact is the target.
+func TestForwardRinging(t *testing.T) {
+	e := startRCEdge(t)
+
+	t.Run("ringcentral", func(t *testing.T) {
+		c := newCore(t, ourTone)
+		if err := c.SetAccount(rcAccount(e), "rc-secret"); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+		e.edgeInvite(t, sip.NewHeader("P-rc", rcPRc))
+		in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+		if err := c.Forward(in.Call.ID, "16505550177"); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range []string{`Cmd="17"`, `Cmd="10"`} {
+			select {
+			case m := <-e.gotMsg:
+				if body := string(m.Body()); !strings.Contains(body, cmd) || m.CallID().Value() == "" {
+					t.Fatalf("MESSAGE %s, want %s", body, cmd)
+				} else {
+					t.Logf("agent MESSAGE: %s", body)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no agent MESSAGE with %s", cmd)
+			}
+		}
+	})
+
+	t.Run("302", func(t *testing.T) {
+		c := newCore(t, ourTone)
+		acct := rcAccount(e)
+		acct.ID, acct.Provider = "plain", ""
+		if err := c.SetAccount(acct, "rc-secret"); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, phone.EvRegistered, phone.EvRegFailed)
+		dlg, _ := e.edgeInvite(t)
+		in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+		if err := c.Forward(in.Call.ID, "16505550177"); err != nil {
+			t.Fatal(err)
+		}
+		err := dlg.WaitAnswer(ctxT(t, 10*time.Second), sipgo.AnswerOptions{})
+		var dr *sipgo.ErrDialogResponse
+		if !errors.As(err, &dr) || dr.Res.StatusCode != 302 || dr.Res.Contact() == nil || dr.Res.Contact().Address.User != "16505550177" {
+			t.Fatalf("forwarded call answered %v, want 302 to 16505550177", err)
+		}
+		t.Logf("302 Contact: %s", dr.Res.Contact().Address.String())
+		if info := c.waitEnded(t, in.Call.ID); info.Cause != phone.CauseForwarded {
+			t.Errorf("forwarded call ended with %s", info.Cause)
+		}
+	})
 }

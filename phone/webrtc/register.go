@@ -15,7 +15,7 @@ import (
 	"switchboard/phone"
 )
 
-const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY, MESSAGE"
+const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY, MESSAGE, REFER"
 
 // Backoff after a failure: 2 s doubling to 60 s, ±20 % jitter.
 func backoff(step int) time.Duration {

@@ -39,7 +39,9 @@ type session struct {
 	lateOffer bool
 	audio     phone.AudioPair
 	cancel    context.CancelFunc
-	dlgMu     sync.Mutex // serialises in-dialog requests and SDP changes
+	// rc is RingCentral's call control (nil on other providers).
+	rc    *ringcentral.Control
+	dlgMu sync.Mutex // serialises in-dialog requests and SDP changes
 }
 
 var _ phone.Session = (*session)(nil)
@@ -140,6 +142,7 @@ func (s *Signaler) Dial(ctx context.Context, req phone.DialRequest, h phone.Sess
 	}
 	c := &session{s: s, l: l, handler: h, audio: req.Audio, ready: make(chan struct{}), callID: randomToken(12)}
 	close(c.ready)
+	c.setupRC("")
 	if c.media, err = newMediaSession(s.mediaConfigFor(req.Account, c.callID)); err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}
@@ -155,6 +158,12 @@ func (s *Signaler) Dial(ctx context.Context, req phone.DialRequest, h phone.Sess
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	invite.AppendHeader(from)
 	invite.AppendHeader(sip.NewHeader("Allow", allowed))
+	if req.Replaces != nil {
+		invite.AppendHeader(sip.NewHeader("Replaces", replacesValue(*req.Replaces)))
+	}
+	if req.ReferredBy != "" {
+		invite.AppendHeader(sip.NewHeader("Referred-By", "<"+req.ReferredBy+">"))
+	}
 	id := sip.CallIDHeader(c.callID)
 	invite.AppendHeader(&id)
 	l.prepare(invite)
@@ -226,8 +235,15 @@ func (c *session) waitAnswer(ctx context.Context) {
 		switch {
 		case errors.As(err, &dr):
 			code := dr.Res.StatusCode
-			c.emit(phone.SessionEvent{Kind: phone.SessEnded, Code: code, Cause: phone.CauseFromStatus(code),
-				Reason: fmt.Sprintf("%d %s", code, dr.Res.Reason)})
+			ev := phone.SessionEvent{Kind: phone.SessEnded, Code: code, Cause: phone.CauseFromStatus(code),
+				Reason: fmt.Sprintf("%d %s", code, dr.Res.Reason)}
+			if ct := dr.Res.Contact(); code >= 300 && code < 400 && ct != nil {
+				// Redirect: the core may follow it (Target).
+				u := ct.Address
+				ev.Target = (&sip.Uri{Scheme: u.Scheme, User: u.User, Host: u.Host, Port: u.Port}).String()
+				ev.Cause = phone.CauseForwarded
+			}
+			c.emit(ev)
 		case ctx.Err() != nil:
 			c.emit(phone.SessionEvent{Kind: phone.SessEnded, Cause: phone.CauseCancelled, Reason: "cancelled"})
 		default:
@@ -301,14 +317,8 @@ func (s *Signaler) routes(srv *sipgo.Server, l *line) {
 	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 200, "OK", nil, sip.NewHeader("Allow", allowed))
 	})
-	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
-		respond(tx, req, 200, "OK", nil)
-		if c := s.lookup(req); c != nil {
-			if d, ok := parseDTMFRelay(req.Body()); ok {
-				c.emit(phone.SessionEvent{Kind: phone.SessDTMF, Digit: d})
-			}
-		}
-	})
+	srv.OnInfo(s.onInfo)
+	srv.OnRefer(s.onRefer)
 	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
 		// Only our server reaches this socket; answer everything (RingCentral
 		// drops the websocket otherwise).
@@ -317,7 +327,7 @@ func (s *Signaler) routes(srv *sipgo.Server, l *line) {
 			c.emit(phone.SessionEvent{Kind: phone.SessMessage, Text: string(req.Body())})
 		}
 	})
-	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) { respond(tx, req, 200, "OK", nil) })
+	srv.OnNotify(s.onNotify)
 	srv.OnUpdate(func(req *sip.Request, tx sip.ServerTransaction) { respond(tx, req, 200, "OK", nil) })
 	srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 405, "Method Not Allowed", nil, sip.NewHeader("Allow", allowed))
@@ -339,6 +349,19 @@ func (s *Signaler) onInvite(l *line, req *sip.Request, tx sip.ServerTransaction)
 			return
 		}
 	}
+	var replaced *session
+	if h := req.GetHeader("Replaces"); h != nil {
+		m, err := s.matchReplaces(h.Value())
+		if err != nil {
+			respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 switchboard "bad Replaces header"`))
+			return
+		}
+		if m == nil {
+			respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+			return
+		}
+		replaced = m
+	}
 	s.mu.Lock()
 	onIncoming := s.onIncoming
 	s.mu.Unlock()
@@ -348,6 +371,11 @@ func (s *Signaler) onInvite(l *line, req *sip.Request, tx sip.ServerTransaction)
 	}
 	c := &session{s: s, l: l, callID: req.CallID().Value(), ready: make(chan struct{}), settled: make(chan struct{}),
 		lateOffer: len(req.Body()) == 0}
+	if h := req.GetHeader("P-rc"); h != nil {
+		c.setupRC(h.Value())
+	} else {
+		c.setupRC("")
+	}
 	acct := l.acct
 	var err error
 	if c.media, err = newMediaSession(s.mediaConfigFor(&acct, c.callID)); err != nil {
@@ -373,6 +401,12 @@ func (s *Signaler) onInvite(l *line, req *sip.Request, tx sip.ServerTransaction)
 	c.server = dlg
 	s.remember(c)
 	in := phone.Incoming{Session: c, AccountID: l.acct.ID, AutoAnswerAfter: -1}
+	if replaced != nil {
+		in.Replaces = replaced
+	}
+	if rb := req.GetHeader("Referred-By"); rb != nil {
+		in.ReferredBy = strings.Trim(strings.TrimSpace(rb.Value()), "<>")
+	}
 	if from := req.From(); from != nil {
 		in.FromName = from.DisplayName
 		u := from.Address
@@ -384,9 +418,17 @@ func (s *Signaler) onInvite(l *line, req *sip.Request, tx sip.ServerTransaction)
 	c.mu.Unlock()
 	close(c.ready)
 	_ = c.respond(180, "Ringing")
-	if h := req.GetHeader("P-rc"); h != nil {
-		// RingCentral: confirm we got the call, or "to voicemail" breaks.
-		go l.confirmReceive(dlg.Context(), req, h.Value()) // ends with the INVITE's dialog context
+	if c.rc != nil && c.rc.PRc != nil {
+		// RingCentral: confirm we got the call, or "to voicemail" breaks
+		// (ringcentral.md 2.4). Through the Control, so later agent
+		// commands (voicemail, forward, reply) wait for it.
+		go func() { // ends with the INVITE's dialog context or 10 s
+			ctx, cancel := context.WithTimeout(dlg.Context(), 10*time.Second)
+			defer cancel()
+			if err := c.rc.Agent(ctx, "confirm", "", ""); err != nil {
+				l.log.Warn("RingCentral receive-confirm failed", "call", c.callID, "err", err)
+			}
+		}()
 	}
 	// sipgo ends the INVITE transaction when this handler returns.
 	select {
@@ -695,34 +737,6 @@ func parseDTMFRelay(body []byte) (rune, bool) {
 		}
 	}
 	return 0, false
-}
-
-// confirmReceive sends RingCentral's receive-confirm (x-rc/agent MESSAGE,
-// Cmd=17) for an inbound INVITE carrying a P-rc header (ringcentral.md 2.4/2.5).
-func (l *line) confirmReceive(ctx context.Context, invite *sip.Request, prc string) {
-	p, err := ringcentral.ParsePRc(prc)
-	if err != nil {
-		l.log.Warn("inbound call: unreadable P-rc header", "err", err)
-		return
-	}
-	to := agentURI(p.Hdr.From)
-	req := sip.NewRequest(sip.MESSAGE, to)
-	req.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
-	from := &sip.FromHeader{Address: l.aor(), Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	req.AppendHeader(from)
-	cid := sip.CallIDHeader(invite.CallID().Value())
-	req.AppendHeader(&cid)
-	req.AppendHeader(sip.NewHeader("Content-Type", "x-rc/agent"))
-	req.SetBody(ringcentral.AgentBody(p, ringcentral.CmdClientReceiveConfirm, l.t.authUser))
-	l.prepare(req)
-	res, err := l.do(ctx, req)
-	switch {
-	case err != nil:
-		l.log.Warn("receive-confirm MESSAGE failed", "err", err)
-	case !res.IsSuccess():
-		l.log.Warn("receive-confirm MESSAGE refused", "code", res.StatusCode, "reason", res.Reason)
-	}
 }
 
 // agentURI makes a SIP URI of a P-rc address such as

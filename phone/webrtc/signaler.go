@@ -4,7 +4,8 @@
 // DTLS-SRTP, rtcp-mux; Opus, PCMU, PCMA, telephone-event). It implements
 // phone.Signaler for accounts whose transport is ws or wss; audio is encoded
 // with audio/codec and played through phone/media's jitter buffer, like
-// plain SIP calls.
+// plain SIP calls. Calls move like plain SIP ones (transfer.go): REFER and
+// NOTIFY both ways, Replaces, 302, INFO, and RingCentral's call control.
 package webrtc
 
 import (

@@ -148,11 +148,21 @@ func TestGUIEndToEnd(t *testing.T) {
 
 	// Two-way audio: bob hears the app's microphone tone; the app's speaker
 	// (the null sink's monitor) carries bob's tone.
-	speaker := e.capture(ctx, "spk.monitor", "speaker.raw", 2*time.Second)
-	if ok, got, lvl := testpeer.ListenTone(speaker, 8000, bobHz); !ok {
-		t.Errorf("app speaker: want %v Hz from bob, got %.0f Hz at level %.4f", bobHz, got, lvl)
-	} else {
-		t.Logf("app speaker: %.0f Hz at level %.3f", got, lvl)
+	// Up to three looks: on a loaded machine the first second after the
+	// answer can hold playback start-up glitches that spread the tone's
+	// energy; a silent or wrong speaker fails all three.
+	for try := 1; ; try++ {
+		speaker := e.capture(ctx, "spk.monitor", "speaker.raw", 2*time.Second)
+		ok, got, lvl := testpeer.ListenTone(speaker, 8000, bobHz)
+		if ok {
+			t.Logf("app speaker: %.0f Hz at level %.3f (look %d)", got, lvl, try)
+			break
+		}
+		if try == 3 {
+			t.Errorf("app speaker: want %v Hz from bob, got %.0f Hz at level %.4f", bobHz, got, lvl)
+			break
+		}
+		t.Logf("app speaker, look %d: %.0f Hz at level %.4f; listening again", try, got, lvl)
 	}
 	w, err := bob.WaitReceived(ctx, 3*time.Second)
 	if err != nil {

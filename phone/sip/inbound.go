@@ -79,7 +79,9 @@ func (s *Signaler) routes(srv *sipgo.Server) {
 			respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 			return
 		}
-		respond(tx, req, 200, "OK", nil)
+		// Report before answering: the sender's next INFO (the next digit)
+		// waits for our 200, so digits cannot overtake each other.
+		defer respond(tx, req, 200, "OK", nil)
 		ct := ""
 		if h := req.ContentType(); h != nil {
 			ct = strings.ToLower(h.Value())

@@ -250,6 +250,10 @@ func callBaresip(t *testing.T, k *testpeer.Kamailio, b *testpeer.Baresip, tr str
 		t.Fatal(err)
 	}
 	c.wait(t, phone.EvResumed, phone.EvEnded)
+	// baresip answered our hold with recvonly and stopped sending; hearing
+	// it again proves both sides resumed (its own received-audio dump
+	// stops after a hold in baresip 1.0, so it cannot tell us).
+	hears(t, "Switchboard after resume", c.rec.waitSamples(t, c.rec.Len()+4000, 8000), peerTone)
 	baresipHearsSoon(t, b, ourTone)
 
 	if err := c.Hangup(""); err != nil {

@@ -109,17 +109,12 @@ func New(ctx context.Context, cfg Config) (*Signaler, error) {
 			udp, tcp = "udp4", "tcp4" // 0.0.0.0 means IPv4, not Go's dual-stack [::]
 		}
 	}
-	pc, err := net.ListenPacket(udp, cfg.Listen)
+	pc, ln, err := listenPair(udp, tcp, cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("listen for SIP on udp %s: %w", cfg.Listen, err)
+		return nil, err
 	}
 	s.listen = pc.LocalAddr().(*net.UDPAddr).AddrPort()
 	s.listen = netip.AddrPortFrom(s.listen.Addr().Unmap(), s.listen.Port())
-	ln, err := net.Listen(tcp, s.listen.String())
-	if err != nil {
-		pc.Close()
-		return nil, fmt.Errorf("listen for SIP on tcp %s: %w", s.listen, err)
-	}
 
 	s.ua, err = sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent),
 		sipgo.WithUserAgentParser(sip.NewParser()))
@@ -170,6 +165,27 @@ func New(ctx context.Context, cfg Config) (*Signaler, error) {
 	}()
 	s.log.Info("SIP listening", "addr", s.listen.String())
 	return s, nil
+}
+
+// listenPair binds UDP on addr and TCP on the same port. With port 0 the
+// UDP port the system picks may be taken for TCP; then it tries another
+// (a few times) rather than fail.
+func listenPair(udp, tcp, addr string) (net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(addr)
+	for try := 0; ; try++ {
+		pc, err := net.ListenPacket(udp, addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listen for SIP on udp %s: %w", addr, err)
+		}
+		ln, err := net.Listen(tcp, pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if port != "0" || try == 9 {
+			return nil, nil, fmt.Errorf("listen for SIP on tcp %s: %w", pc.LocalAddr(), err)
+		}
+	}
 }
 
 // Listen returns the direct-IP SIP address of this phone. On a wildcard

@@ -216,7 +216,9 @@ func (s *Signaler) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 // onInfo answers an INFO: DTMF relay becomes SessDTMF, a RingCentral
 // command result goes to its Command call, anything else is SessInfo.
 func (s *Signaler) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	respond(tx, req, 200, "OK", nil)
+	// Answer after reporting: the sender's next INFO (the next digit)
+	// waits for our 200, so digits cannot overtake each other.
+	defer respond(tx, req, 200, "OK", nil)
 	c := s.lookup(req)
 	if c == nil {
 		return

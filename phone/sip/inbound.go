@@ -79,18 +79,23 @@ func (s *Signaler) routes(srv *sipgo.Server) {
 			respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 			return
 		}
-		// Report before answering: the sender's next INFO (the next digit)
-		// waits for our 200, so digits cannot overtake each other.
-		defer respond(tx, req, 200, "OK", nil)
 		ct := ""
 		if h := req.ContentType(); h != nil {
 			ct = strings.ToLower(h.Value())
 		}
 		if strings.HasPrefix(ct, "application/dtmf") {
+			// A digit is reported before our 200: the sender's next INFO
+			// (the next digit) waits for it, so digits keep their order.
 			if d, ok := parseDTMFRelay(req.Body()); ok {
 				c.emit(phone.SessionEvent{Kind: phone.SessDTMF, Digit: d})
 			}
-		} else if c.rc != nil && c.rc.HandleInfo(req.Body()) {
+			respond(tx, req, 200, "OK", nil)
+			return
+		}
+		// Anything else is answered first: a command result may make us
+		// hang up, and our BYE must follow the 200.
+		respond(tx, req, 200, "OK", nil)
+		if c.rc != nil && c.rc.HandleInfo(req.Body()) {
 			// a result of our RingCentral command: delivered to its caller
 		} else if len(req.Body()) > 0 {
 			c.emit(phone.SessionEvent{Kind: phone.SessInfo, ContentType: ct, Body: req.Body()})
@@ -111,11 +116,11 @@ func (s *Signaler) routes(srv *sipgo.Server) {
 		srv.OnRequest(m, func(req *sip.Request, tx sip.ServerTransaction) {
 			if c := s.lookup(req); c != nil && m == sip.NOTIFY {
 				if ev := req.GetHeader("Event"); ev != nil && strings.HasPrefix(strings.ToLower(strings.TrimSpace(ev.Value())), "refer") {
-					// Report before answering: the transferor hangs up as
-					// soon as it sees our 200, and that BYE must not
-					// overtake the news that the transfer worked.
-					s.onReferNotify(c, req)
+					// Answer first: we hang up on a final 200, and our BYE
+					// must follow the 200 to the NOTIFY. If the far end hangs
+					// up first, the core counts that as done (phone.go).
 					respond(tx, req, 200, "OK", nil)
+					s.onReferNotify(c, req)
 					return
 				}
 			}

@@ -199,10 +199,11 @@ func (s *Signaler) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	c.emit(phone.SessionEvent{Kind: phone.SessReferred, Target: target, ReferredBy: by, Replaces: replaces})
 }
 
-// onNotify answers a NOTIFY; one about our REFER (Event: refer) is
-// reported first, because the transferee's 200 lets the far end hang up
-// and its BYE must not overtake the news that the transfer worked.
+// onNotify answers a NOTIFY, then reports one about our REFER (Event:
+// refer). Answering first keeps our BYE (we hang up on a final 200) behind
+// the 200; if the far end hangs up first, the core counts that as done.
 func (s *Signaler) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	respond(tx, req, 200, "OK", nil)
 	if c := s.lookup(req); c != nil {
 		if ev := req.GetHeader("Event"); ev != nil && strings.HasPrefix(strings.ToLower(strings.TrimSpace(ev.Value())), "refer") {
 			if code, reason, ok := parseSipfrag(req.Body()); ok {
@@ -210,17 +211,14 @@ func (s *Signaler) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 			}
 		}
 	}
-	respond(tx, req, 200, "OK", nil)
 }
 
 // onInfo answers an INFO: DTMF relay becomes SessDTMF, a RingCentral
 // command result goes to its Command call, anything else is SessInfo.
 func (s *Signaler) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	// Answer after reporting: the sender's next INFO (the next digit)
-	// waits for our 200, so digits cannot overtake each other.
-	defer respond(tx, req, 200, "OK", nil)
 	c := s.lookup(req)
 	if c == nil {
+		respond(tx, req, 200, "OK", nil)
 		return
 	}
 	ct := ""
@@ -229,10 +227,16 @@ func (s *Signaler) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if ct == "" || strings.HasPrefix(ct, "application/dtmf") {
 		if d, ok := parseDTMFRelay(req.Body()); ok {
+			// A digit is reported before our 200: the sender's next INFO
+			// (the next digit) waits for it, so digits keep their order.
 			c.emit(phone.SessionEvent{Kind: phone.SessDTMF, Digit: d})
+			respond(tx, req, 200, "OK", nil)
 			return
 		}
 	}
+	// Anything else is answered first: a command result may make us hang
+	// up, and our BYE must follow the 200.
+	respond(tx, req, 200, "OK", nil)
 	if c.rc != nil && c.rc.HandleInfo(req.Body()) {
 		return // the result of one of our RingCentral commands
 	}

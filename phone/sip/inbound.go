@@ -11,6 +11,7 @@ import (
 
 	"switchboard/phone"
 	"switchboard/phone/media"
+	"switchboard/phone/sipmsg"
 )
 
 func (s *Signaler) remember(c *session) {
@@ -86,7 +87,7 @@ func (s *Signaler) routes(srv *sipgo.Server) {
 		if strings.HasPrefix(ct, "application/dtmf") {
 			// A digit is reported before our 200: the sender's next INFO
 			// (the next digit) waits for it, so digits keep their order.
-			if d, ok := parseDTMFRelay(req.Body()); ok {
+			if d, ok := sipmsg.ParseDTMFRelay(req.Body()); ok {
 				c.emit(phone.SessionEvent{Kind: phone.SessDTMF, Digit: d})
 			}
 			respond(tx, req, 200, "OK", nil)
@@ -225,7 +226,7 @@ func (s *Signaler) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.server = dlg
 	s.remember(c)
 	from := req.From()
-	in := phone.Incoming{Session: c, AccountID: accountID, AutoAnswerAfter: answerAfter(req)}
+	in := phone.Incoming{Session: c, AccountID: accountID, AutoAnswerAfter: sipmsg.AnswerAfter(req)}
 	if replaced != nil {
 		in.Replaces = replaced
 	}

@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
-	"strings"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"switchboard/phone"
 	"switchboard/phone/ringcentral"
+	"switchboard/phone/sipmsg"
 )
 
 // RingCentral call control over plain SIP (TLS accounts, softphone-ts
@@ -68,7 +66,7 @@ func (c *session) sendMessage(ctx context.Context, to, contentType string, body 
 	if err != nil {
 		return err
 	}
-	uri := rcAgentURI(to)
+	uri := sipmsg.AgentURI(to)
 	req := sip.NewRequest(sip.MESSAGE, uri)
 	req.AppendHeader(&sip.ToHeader{Address: uri, Params: sip.NewParams()})
 	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: t.user, Host: t.domain}, Params: sip.NewParams()}
@@ -96,19 +94,4 @@ func (c *session) sendMessage(ctx context.Context, to, contentType string, body 
 		return fmt.Errorf("MESSAGE refused: %d %s", res.StatusCode, res.Reason)
 	}
 	return nil
-}
-
-// rcAgentURI makes a SIP URI of a P-rc address such as
-// "#1032016@sip.ringcentral.com:5060" ('#' escaped in the user part).
-func rcAgentURI(addr string) sip.Uri {
-	user, hostport, ok := strings.Cut(addr, "@")
-	if !ok {
-		user, hostport = "", addr
-	}
-	u := sip.Uri{Scheme: "sip", User: strings.ReplaceAll(user, "#", "%23"), Host: hostport}
-	if h, p, err := net.SplitHostPort(hostport); err == nil {
-		u.Host = h
-		u.Port, _ = strconv.Atoi(p)
-	}
-	return u
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"switchboard/phone/dialplan"
 	"switchboard/phone/media"
 	"switchboard/phone/ringcentral"
+	"switchboard/phone/sipmsg"
 )
 
 // session is one call: a sipgo dialog (client or server side) plus its
@@ -221,7 +221,7 @@ func (s *Signaler) Dial(ctx context.Context, req phone.DialRequest, h phone.Sess
 	invite.AppendHeader(sip.NewHeader("Allow", allowed))
 	invite.AppendHeader(sip.NewHeader("Supported", "replaces, norefersub"))
 	if req.Replaces != nil {
-		invite.AppendHeader(sip.NewHeader("Replaces", replacesValue(*req.Replaces)))
+		invite.AppendHeader(sip.NewHeader("Replaces", sipmsg.ReplacesValue(*req.Replaces)))
 	}
 	if req.ReferredBy != "" {
 		invite.AppendHeader(sip.NewHeader("Referred-By", "<"+req.ReferredBy+">"))
@@ -559,52 +559,4 @@ func (c *session) SendDTMF(ctx context.Context, digits string, info bool) error 
 		}
 	}
 	return nil
-}
-
-// parseDTMFRelay reads the digit of an application/dtmf-relay or
-// application/dtmf INFO body.
-func parseDTMFRelay(body []byte) (rune, bool) {
-	for _, line := range strings.Split(string(body), "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if !ok {
-			v = strings.TrimSpace(line) // application/dtmf: just the digit
-		} else if !strings.EqualFold(strings.TrimSpace(k), "signal") {
-			continue
-		}
-		v = strings.ToUpper(strings.TrimSpace(v))
-		if v == "10" {
-			return '*', true
-		}
-		if v == "11" {
-			return '#', true
-		}
-		if len(v) == 1 && strings.ContainsAny(v, "0123456789*#ABCD") {
-			return rune(v[0]), true
-		}
-	}
-	return 0, false
-}
-
-// answerAfter reads auto-answer requests (Call-Info answer-after=N,
-// Alert-Info auto answer) from an INVITE: seconds, or -1.
-func answerAfter(req *sip.Request) int {
-	for _, h := range req.GetHeaders("Call-Info") {
-		v := strings.ToLower(h.Value())
-		if i := strings.Index(v, "answer-after="); i >= 0 {
-			n := v[i+len("answer-after="):]
-			if j := strings.IndexAny(n, ";, "); j >= 0 {
-				n = n[:j]
-			}
-			if secs, err := strconv.Atoi(n); err == nil && secs >= 0 {
-				return secs
-			}
-		}
-	}
-	for _, h := range req.GetHeaders("Alert-Info") {
-		v := strings.ToLower(h.Value())
-		if strings.Contains(v, "auto answer") || strings.Contains(v, "auto-answer") || strings.Contains(v, "info=alert-autoanswer") {
-			return 0
-		}
-	}
-	return -1
 }

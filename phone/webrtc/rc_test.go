@@ -338,6 +338,10 @@ func TestRingCentralCalls(t *testing.T) {
 		fromParams.Add("tag", "rc1")
 		inv.AppendHeader(&sip.FromHeader{DisplayName: "WIRELESS CALLER", Address: sip.Uri{Scheme: "sip", User: "+16505550199", Host: "sip.ringcentral.test"}, Params: fromParams})
 		inv.AppendHeader(sip.NewHeader("P-rc", `<Msg><Hdr SID="35482343635848" Req="{17EA740D-1}" From="#1032016@sip.ringcentral.test:5060" To="16505550100" Cmd="6"/><Bdy Phn="+16505550199" Nm="WIRELESS CALLER"/></Msg>`))
+		// RingCentral's auto-answer request (Call Control "answer party"),
+		// long enough that this test answers first.
+		inv.AppendHeader(sip.NewHeader("Alert-Info", "Auto Answer"))
+		inv.AppendHeader(sip.NewHeader("Call-Info", "<sip:16505550100@sip.ringcentral.test>;purpose=info;Answer-After=30"))
 		inv.SetTransport("WS")
 		inv.SetDestination(src)
 		dua := sipgo.DialogUA{Client: e.client, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}}}
@@ -348,6 +352,9 @@ func TestRingCentralCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := c.wait(t, phone.EvIncoming, phone.EvEnded)
+		if !in.Call.AutoAnswer {
+			t.Error("the INVITE's Alert-Info/Call-Info auto-answer request was not seen")
+		}
 		select {
 		case m := <-e.gotMsg:
 			body := string(m.Body())

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +13,7 @@ import (
 
 	"switchboard/phone"
 	"switchboard/phone/ringcentral"
+	"switchboard/phone/sipmsg"
 )
 
 // session is one call: a sipgo dialog over the account's websocket and a
@@ -159,7 +158,7 @@ func (s *Signaler) Dial(ctx context.Context, req phone.DialRequest, h phone.Sess
 	invite.AppendHeader(from)
 	invite.AppendHeader(sip.NewHeader("Allow", allowed))
 	if req.Replaces != nil {
-		invite.AppendHeader(sip.NewHeader("Replaces", replacesValue(*req.Replaces)))
+		invite.AppendHeader(sip.NewHeader("Replaces", sipmsg.ReplacesValue(*req.Replaces)))
 	}
 	if req.ReferredBy != "" {
 		invite.AppendHeader(sip.NewHeader("Referred-By", "<"+req.ReferredBy+">"))
@@ -400,7 +399,7 @@ func (s *Signaler) onInvite(l *line, req *sip.Request, tx sip.ServerTransaction)
 	}
 	c.server = dlg
 	s.remember(c)
-	in := phone.Incoming{Session: c, AccountID: l.acct.ID, AutoAnswerAfter: -1}
+	in := phone.Incoming{Session: c, AccountID: l.acct.ID, AutoAnswerAfter: sipmsg.AnswerAfter(req)}
 	if replaced != nil {
 		in.Replaces = replaced
 	}
@@ -722,34 +721,4 @@ func (s *Signaler) restartCalls(ctx context.Context, l *line) {
 		}
 		cancel()
 	}
-}
-
-// parseDTMFRelay reads the digit of an application/dtmf-relay INFO body.
-func parseDTMFRelay(body []byte) (rune, bool) {
-	for _, line := range strings.Split(string(body), "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if !ok || !strings.EqualFold(strings.TrimSpace(k), "signal") {
-			continue
-		}
-		v = strings.ToUpper(strings.TrimSpace(v))
-		if len(v) == 1 && strings.ContainsAny(v, "0123456789*#ABCD") {
-			return rune(v[0]), true
-		}
-	}
-	return 0, false
-}
-
-// agentURI makes a SIP URI of a P-rc address such as
-// "#1032016@sip.ringcentral.com:5060" ('#' escaped in the user part).
-func agentURI(addr string) sip.Uri {
-	user, hostport, ok := strings.Cut(addr, "@")
-	if !ok {
-		user, hostport = "", addr
-	}
-	u := sip.Uri{Scheme: "sip", User: strings.ReplaceAll(user, "#", "%23"), Host: hostport}
-	if h, p, err := net.SplitHostPort(hostport); err == nil {
-		u.Host = h
-		u.Port, _ = strconv.Atoi(p)
-	}
-	return u
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo"
@@ -13,6 +11,7 @@ import (
 
 	"switchboard/phone"
 	"switchboard/phone/ringcentral"
+	"switchboard/phone/sipmsg"
 )
 
 // Moving calls over WebRTC: transfer (REFER, RFC 3515; flows of RFC 5589),
@@ -107,11 +106,7 @@ func (c *session) Refer(ctx context.Context, target string, replaces *phone.Dial
 		return err
 	}
 	u := sip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port}
-	referTo := "<" + u.String()
-	if replaces != nil {
-		referTo += "?Replaces=" + escapeHeaderValue(replacesValue(*replaces))
-	}
-	referTo += ">"
+	referTo := sipmsg.ReferTo(u, replaces)
 	req := sip.NewRequest(sip.REFER, sip.Uri{})
 	req.AppendHeader(sip.NewHeader("Refer-To", referTo))
 	req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.localURI()+">"))
@@ -138,7 +133,7 @@ func (c *session) NotifyTransfer(ctx context.Context, code int, reason string) e
 	}
 	req.AppendHeader(sip.NewHeader("Subscription-State", state))
 	req.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
-	req.SetBody([]byte("SIP/2.0 " + strconv.Itoa(code) + " " + reason + "\r\n"))
+	req.SetBody(sipmsg.Sipfrag(code, reason))
 	return c.inDialog(ctx, "NOTIFY", req)
 }
 
@@ -186,7 +181,7 @@ func (s *Signaler) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 switchboard "Refer-To missing"`))
 		return
 	}
-	target, replaces, err := parseReferTo(h.Value())
+	target, replaces, err := sipmsg.ParseReferTo(h.Value())
 	if err != nil {
 		respond(tx, req, 400, "Bad Request", nil, sip.NewHeader("Warning", `399 switchboard "`+strings.ReplaceAll(err.Error(), `"`, `'`)+`"`))
 		return
@@ -206,7 +201,7 @@ func (s *Signaler) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	respond(tx, req, 200, "OK", nil)
 	if c := s.lookup(req); c != nil {
 		if ev := req.GetHeader("Event"); ev != nil && strings.HasPrefix(strings.ToLower(strings.TrimSpace(ev.Value())), "refer") {
-			if code, reason, ok := parseSipfrag(req.Body()); ok {
+			if code, reason, ok := sipmsg.ParseSipfrag(req.Body()); ok {
 				c.emit(phone.SessionEvent{Kind: phone.SessTransfer, Code: code, Reason: reason})
 			}
 		}
@@ -226,7 +221,7 @@ func (s *Signaler) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		ct = strings.ToLower(strings.TrimSpace(h.Value()))
 	}
 	if ct == "" || strings.HasPrefix(ct, "application/dtmf") {
-		if d, ok := parseDTMFRelay(req.Body()); ok {
+		if d, ok := sipmsg.ParseDTMFRelay(req.Body()); ok {
 			// A digit is reported before our 200: the sender's next INFO
 			// (the next digit) waits for it, so digits keep their order.
 			c.emit(phone.SessionEvent{Kind: phone.SessDTMF, Digit: d})
@@ -285,7 +280,7 @@ func (c *session) ProviderAgent(ctx context.Context, command, target, text strin
 // to, over the account's websocket.
 func (c *session) sendMessage(ctx context.Context, to, contentType string, body []byte) error {
 	l := c.l
-	uri := agentURI(to)
+	uri := sipmsg.AgentURI(to)
 	req := sip.NewRequest(sip.MESSAGE, uri)
 	req.AppendHeader(&sip.ToHeader{Address: uri, Params: sip.NewParams()})
 	from := &sip.FromHeader{Address: l.aor(), Params: sip.NewParams()}
@@ -312,105 +307,11 @@ func (c *session) sendMessage(ctx context.Context, to, contentType string, body 
 	return nil
 }
 
-// ---- helpers (as in phone/sip/transfer.go) ----
-
-// replacesValue renders ref as a Replaces header value. ref is seen from the
-// side that holds the dialog, so the far end's tag is the to-tag.
-func replacesValue(ref phone.DialogRef) string {
-	return ref.CallID + ";to-tag=" + ref.RemoteTag + ";from-tag=" + ref.LocalTag
-}
-
-// parseReplaces reads a Replaces header value into a DialogRef seen from
-// the side that built it (the inverse of replacesValue).
-func parseReplaces(v string) (*phone.DialogRef, error) {
-	parts := strings.Split(strings.TrimSpace(v), ";")
-	ref := &phone.DialogRef{CallID: strings.TrimSpace(parts[0])}
-	for _, p := range parts[1:] {
-		k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
-		switch strings.ToLower(k) {
-		case "to-tag":
-			ref.RemoteTag = val
-		case "from-tag":
-			ref.LocalTag = val
-		}
-	}
-	if ref.CallID == "" || ref.RemoteTag == "" || ref.LocalTag == "" {
-		return nil, fmt.Errorf("Replaces %q needs a Call-ID, to-tag and from-tag", v)
-	}
-	return ref, nil
-}
-
-// escapeHeaderValue percent-encodes a value for a URI header (?Name=value):
-// everything but unreserved characters.
-func escapeHeaderValue(v string) string {
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		ch := v[i]
-		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || strings.IndexByte("-_.!~*'()", ch) >= 0 {
-			b.WriteByte(ch)
-			continue
-		}
-		fmt.Fprintf(&b, "%%%02X", ch)
-	}
-	return b.String()
-}
-
-// parseReferTo splits a Refer-To value into the target URI and an
-// embedded Replaces header, if any.
-func parseReferTo(v string) (string, *phone.DialogRef, error) {
-	v = strings.TrimSpace(v)
-	if i := strings.IndexByte(v, '<'); i >= 0 {
-		j := strings.IndexByte(v[i:], '>')
-		if j < 0 {
-			return "", nil, errors.New("Refer-To has an unclosed <")
-		}
-		v = v[i+1 : i+j]
-	}
-	uri, hdrs, _ := strings.Cut(v, "?")
-	var u sip.Uri
-	if err := sip.ParseUri(uri, &u); err != nil || u.Host == "" {
-		return "", nil, fmt.Errorf("Refer-To %q is not a SIP URI", uri)
-	}
-	var replaces *phone.DialogRef
-	for _, kv := range strings.Split(hdrs, "&") {
-		k, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.EqualFold(k, "Replaces") {
-			continue
-		}
-		dec, err := url.PathUnescape(val)
-		if err != nil {
-			return "", nil, fmt.Errorf("Refer-To Replaces: %w", err)
-		}
-		if replaces, err = parseReplaces(dec); err != nil {
-			return "", nil, err
-		}
-	}
-	return uri, replaces, nil
-}
-
-// parseSipfrag reads the status line of a message/sipfrag body.
-func parseSipfrag(body []byte) (int, string, bool) {
-	line, _, _ := strings.Cut(string(body), "\n")
-	f := strings.SplitN(strings.TrimSpace(line), " ", 3)
-	if len(f) < 2 || !strings.HasPrefix(f[0], "SIP/") {
-		return 0, "", false
-	}
-	code, err := strconv.Atoi(f[1])
-	if err != nil || code < 100 || code > 699 {
-		return 0, "", false
-	}
-	reason := ""
-	if len(f) == 3 {
-		reason = f[2]
-	}
-	return code, reason, true
-}
-
 // matchReplaces finds the session an INVITE's Replaces header names, from
 // our side: its to-tag is our tag, its from-tag the far end's. nil, nil
 // when no dialog of ours matches.
 func (s *Signaler) matchReplaces(v string) (*session, error) {
-	ref, err := parseReplaces(v)
+	ref, err := sipmsg.ParseReplaces(v)
 	if err != nil {
 		return nil, err
 	}

@@ -7,11 +7,19 @@ import (
 )
 
 // Controller is what the UI needs from the phone: the subset of
-// *phone.Phone's methods it calls, plus EchoTest, which the composition root
-// provides. Every method returns quickly (phone commands only enqueue);
-// EchoTest blocks until ctx ends or the test fails, so the UI runs it on a
-// goroutine of its own.
+// *phone.Phone's methods it calls (PhoneCommands), plus EchoTest, which the
+// composition root provides. EchoTest blocks until ctx ends or the test
+// fails, so the UI runs it on a goroutine of its own.
 type Controller interface {
+	PhoneCommands
+	// EchoTest plays the microphone back through the speaker (locally or via
+	// an echo service) until ctx ends; it returns nil when cancelled.
+	EchoTest(ctx context.Context) error
+}
+
+// PhoneCommands are the *phone.Phone methods the UI calls. Every one
+// returns quickly (phone commands only enqueue).
+type PhoneCommands interface {
 	// Subscribe returns the current Snapshot and then every Event until ctx ends.
 	Subscribe(ctx context.Context) (phone.Snapshot, <-chan phone.Event)
 	// Snapshot returns the current state.
@@ -72,36 +80,6 @@ type Controller interface {
 	// provider's server (RingCentral accounts only); the outcome arrives as
 	// a phone.EvRecording event.
 	ServerRecord(id phone.CallID, on bool) error
-	// EchoTest plays the microphone back through the speaker (locally or via
-	// an echo service) until ctx ends; it returns nil when cancelled.
-	EchoTest(ctx context.Context) error
 }
 
-var _ interface {
-	Subscribe(ctx context.Context) (phone.Snapshot, <-chan phone.Event)
-	Snapshot() phone.Snapshot
-	Dial(accountID, target string) (phone.CallID, error)
-	Answer(id phone.CallID) error
-	Decline(id phone.CallID, busy bool) error
-	Hangup(id phone.CallID) error
-	Hold(id phone.CallID) error
-	Resume(id phone.CallID) error
-	Mute(id phone.CallID, on bool) error
-	SendDTMF(id phone.CallID, digits string, info bool) error
-	Record(id phone.CallID, on bool) error
-	SetAccount(acct phone.Account, password string) error
-	RemoveAccount(id string) error
-	Transfer(id phone.CallID, target string) error
-	Consult(id phone.CallID, target string) (phone.CallID, error)
-	CompleteTransfer(id phone.CallID) error
-	CancelTransfer(id phone.CallID) error
-	TransferBetween(a, b phone.CallID) error
-	Flip(id phone.CallID, device string) error
-	Park(id phone.CallID) error
-	Merge() error
-	Split(id phone.CallID) error
-	SendToVoicemail(id phone.CallID) error
-	Forward(id phone.CallID, target string) error
-	ReplyText(id phone.CallID, text string) error
-	ServerRecord(id phone.CallID, on bool) error
-} = (*phone.Phone)(nil) // *phone.Phone must keep satisfying Controller minus EchoTest
+var _ PhoneCommands = (*phone.Phone)(nil) // *phone.Phone must keep satisfying the UI's commands
